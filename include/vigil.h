@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vigil.h: the public API of libvigil, the engine behind the `vigil` command.
+ *
+ * libvigil finds attacks in web access logs, attributes them to client addresses and counts them.
+ * The life cycle is:
+ *
+ *     struct vg_error err;
+ *     vg_engine_t *eng;
+ *     struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
+ *     if (vg_engine_new(&cfg, &eng, &err) != VG_OK) { puts(err.message); ... }
+ *     struct vg_scan_options opt = VG_SCAN_OPTIONS_INIT;
+ *     vg_summary_t *sum;
+ *     vg_status st = vg_scan(eng, &opt, paths, n_paths, &sum, &err);
+ *     vg_summary_write_text(sum, stdout, 0);
+ *     vg_summary_free(sum);
+ *     vg_engine_free(eng);
+ *
+ * The engine is immutable once built and may be shared by any number of threads; a scan owns its
+ * own worker threads and scratch. The library never prints, exits or aborts on bad input.
+ */
+#ifndef VIGIL_H
+#define VIGIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VG_VERSION_STRING "0.1.0"
+
+/* Status of every fallible call. Negative values are errors. */
+typedef enum {
+    VG_OK = 0,
+    VG_E_NOMEM = -1,    /* out of memory */
+    VG_E_INVAL = -2,    /* invalid argument or option */
+    VG_E_IO = -3,       /* a file could not be opened, read or written */
+    VG_E_FORMAT = -4,   /* a log format specification is invalid */
+    VG_E_RULES = -5,    /* a rule file is invalid */
+    VG_E_REGEX = -6,    /* a rule's pattern does not compile */
+    VG_E_GEO = -7,      /* a geolocation database cannot be used */
+    VG_E_STORE = -8,    /* the result store failed */
+    VG_E_CORRUPT = -9,  /* compressed input is truncated or corrupt */
+    VG_E_LIMIT = -10,   /* a size limit was exceeded */
+    VG_E_INTERNAL = -11 /* a bug: an internal invariant did not hold */
+} vg_status;
+
+/* Static, human-readable text for a status. Never NULL. */
+const char *vg_strerror(vg_status st);
+
+/* The library version, e.g. "0.1.0". */
+const char *vg_version(void);
+
+/*
+ * Detailed error for calls that take user-supplied programs (rules, formats, configuration) or
+ * inputs. Caller-allocated; the library fills it on failure. `where` names the file, rule or
+ * option at fault (may be empty); `line` is a 1-based line number within it, or 0.
+ */
+struct vg_error {
+    vg_status status;
+    char message[512];
+    char where[256];
+    size_t line;
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Engine: built once (rules compiled, geo databases opened, log format compiled), read-only. */
+
+typedef struct vg_engine vg_engine_t;
+
+struct vg_engine_config {
+    const char *format;            /* "combined" (default when NULL), "common",
+                                      "vhost_combined", or "nginx:<log_format string>" */
+    const char *const *rule_paths; /* extra rule files or directories (YAML), may be NULL */
+    size_t n_rule_paths;
+    int no_builtin_rules;          /* 1: load only rule_paths */
+    const char *const *geo_paths;  /* MMDB files; NULL: look in the default places */
+    size_t n_geo_paths;
+    int no_geo;                    /* 1: no geolocation at all */
+    int paranoia;                  /* 1..4; rules above it are not loaded (0 = 1) */
+    int threshold;                 /* anomaly score that makes an attack request (0 = 5) */
+};
+
+#define VG_ENGINE_CONFIG_INIT {NULL, NULL, 0, 0, NULL, 0, 0, 1, 5}
+
+/*
+ * Builds an engine. On success *out owns the engine (free with vg_engine_free). On failure
+ * *out is NULL and err (if not NULL) says why. Thread safety: the result may be used by many
+ * threads at once.
+ */
+vg_status vg_engine_new(const struct vg_engine_config *cfg, vg_engine_t **out,
+                        struct vg_error *err);
+
+/* Frees an engine; NULL is harmless. No scan may be running on it. */
+void vg_engine_free(vg_engine_t *eng);
+
+/* Number of rules loaded, and a hex digest of the rule set (provenance). */
+size_t vg_engine_rule_count(const vg_engine_t *eng);
+const char *vg_engine_ruleset_hash(const vg_engine_t *eng);
+
+/* Geolocation provenance, e.g. "geo-whois-asn-country.mmdb (built 2026-06-17)"; "" if none. */
+const char *vg_engine_geo_provenance(const vg_engine_t *eng);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Scan: read logs, detect, write events, store, summarize.                                  */
+
+typedef struct vg_summary vg_summary_t;
+
+enum vg_progress { VG_PROGRESS_AUTO = 0, VG_PROGRESS_ALWAYS, VG_PROGRESS_NEVER };
+
+struct vg_scan_options {
+    unsigned threads;     /* worker threads; 0 = number of online CPUs */
+    FILE *events;         /* JSON lines, one per attack request; NULL = none (borrowed) */
+    const char *db_path;  /* SQLite store; NULL = no store */
+    size_t max_line;      /* longest accepted line in bytes (0 = 64 KiB) */
+    enum vg_progress progress;
+    FILE *diag;           /* where notes and the progress bar go (borrowed); NULL = nowhere */
+    const char *command;  /* the command line, recorded with the run in the store; may be NULL */
+    size_t chunk_size;    /* bytes per work unit (0 = 1 MiB); for tests */
+};
+
+#define VG_SCAN_OPTIONS_INIT {0, NULL, NULL, 0, VG_PROGRESS_AUTO, NULL, NULL, 0}
+
+/*
+ * Scans the given inputs in order ("-" is standard input; gzip and zstd are detected from their
+ * magic bytes). On VG_OK, *out holds the summary (free with vg_summary_free). Inputs that cannot
+ * be opened, or compressed input that turns out corrupt, make the call return VG_E_IO or
+ * VG_E_CORRUPT after everything before the damage was counted, stored and summarized: *out is
+ * set in that case too. The same inputs give byte-identical events and summaries whatever the
+ * thread count.
+ */
+vg_status vg_scan(const vg_engine_t *eng, const struct vg_scan_options *opt,
+                  const char *const *inputs, size_t n_inputs, vg_summary_t **out,
+                  struct vg_error *err);
+
+/* Frees a summary; NULL is harmless. */
+void vg_summary_free(vg_summary_t *sum);
+
+/* Totals of a summary. */
+struct vg_totals {
+    uint64_t lines;           /* physical lines read */
+    uint64_t requests;        /* lines parsed into requests */
+    uint64_t malformed;       /* lines that did not parse (counted, sampled, skipped) */
+    uint64_t oversize;        /* lines longer than max_line (counted, sampled, skipped) */
+    uint64_t attack_requests; /* requests flagged as attacks */
+    uint64_t sources;         /* distinct attacking client addresses */
+    uint64_t skipped_files;   /* inputs already complete in the store */
+};
+void vg_summary_totals(const vg_summary_t *sum, struct vg_totals *out);
+
+/* Wall-clock seconds the scan took (not part of the written summaries, which stay identical
+   from run to run). */
+double vg_summary_elapsed(const vg_summary_t *sum);
+
+/*
+ * Writes the per-month summary as text. color: 1 to use ANSI colours. Every byte that came
+ * from a log is escaped so that it cannot drive the terminal.
+ */
+vg_status vg_summary_write_text(const vg_summary_t *sum, FILE *f, int color);
+
+/* Writes the per-month summary as one JSON document. */
+vg_status vg_summary_write_json(const vg_summary_t *sum, FILE *f);
+
+/* ---------------------------------------------------------------------------------------- */
+/* One-call convenience: analyze a single log line.                                           */
+
+/*
+ * Parses, decodes and scores one log line with the engine's format and rules. On VG_OK,
+ * *json_out is the event JSON (no trailing newline) when the line is an attack request, or NULL
+ * when it is not; *malformed is 1 when the line does not parse. The caller frees *json_out with
+ * vg_free. Thread safety: safe to call concurrently; allocates per call (not for bulk use).
+ */
+vg_status vg_analyze_line(const vg_engine_t *eng, const uint8_t *line, size_t len,
+                          char **json_out, int *malformed);
+
+/* Frees memory returned by the library. NULL is harmless. */
+void vg_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VIGIL_H */

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli_main.c: the `vigil` command, a thin layer over the public API in vigil.h.
+ *
+ * Exit codes (DESIGN.md section 3): 0 ok, 1 attacks found with --fail-on-attack, 2 usage,
+ * 3 input error, 4 store error; other engine failures (rules, geo, memory) also exit 2..4 as
+ * fits best and always print the reason.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vigil.h"
+
+enum { EXIT_OK = 0, EXIT_ATTACKS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_STORE = 4 };
+
+static const char *prog = "vigil";
+
+static void usage_main(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil <command> [options]\n"
+            "\n"
+            "Find the attacks in web access logs, attribute and count them.\n"
+            "\n"
+            "commands:\n"
+            "  scan FILE...     scan access logs (plain, .gz, .zst or - for stdin), write attack\n"
+            "                   events and a store, print a summary per month\n"
+            "  version          print the version\n"
+            "  help [COMMAND]   show help\n"
+            "\n"
+            "Run 'vigil help scan' for the options of scan.\n");
+}
+
+static void usage_scan(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil scan [options] FILE...\n"
+            "\n"
+            "Reads access logs (FILE may be -, plain, gzip or zstd: detected from the content),\n"
+            "finds attack requests with the rule set, writes one JSON event per attack request,\n"
+            "stores runs, files, monthly counts and events in SQLite, and prints per month:\n"
+            "requests, attack requests, attacking sources, classes, countries, top sources and\n"
+            "top targeted paths.\n"
+            "\n"
+            "input:\n"
+            "  --format F         combined (default) | common | vhost_combined |\n"
+            "                     'nginx:<log_format string>', e.g.\n"
+            "                     'nginx:$remote_addr - $remote_user [$time_local] \"$request\" "
+            "$status $body_bytes_sent'\n"
+            "  --max-line BYTES   longest line accepted (default 65536); longer lines are\n"
+            "                     counted as oversize, sampled and skipped\n"
+            "detection:\n"
+            "  --rules PATH       extra YAML rule file or directory (repeatable); see docs/rules.md\n"
+            "  --no-builtin-rules use only the --rules files\n"
+            "  --paranoia N       1..4, rules above this level are off (default 1)\n"
+            "  --threshold N      anomaly score that makes an attack request (default 5)\n"
+            "attribution:\n"
+            "  --geo PATH         MMDB country database (repeatable); default: data/geo of the\n"
+            "                     installation or source tree, or $VIGIL_GEO\n"
+            "  --no-geo           no geolocation\n"
+            "output:\n"
+            "  --events FILE|-    write one JSON object per attack request (- = stdout)\n"
+            "  --db PATH          SQLite store (default ./vigil.db); files already complete in it\n"
+            "                     are skipped, interrupted ones resume where they stopped\n"
+            "  --no-store         do not write a store\n"
+            "  --json             print the summary as JSON\n"
+            "  --quiet            print no summary\n"
+            "  --progress WHEN    auto (default: on a terminal) | always | never\n"
+            "  --fail-on-attack   exit 1 when attack requests were found\n"
+            "  --threads N        worker threads (default: number of CPUs)\n"
+            "\n"
+            "The summary goes to stdout, or to stderr when --events - writes to stdout.\n"
+            "Countries are those of the client addresses as logged, not of the people behind\n"
+            "them.\n"
+            "\n"
+            "exit status: 0 ok, 1 attacks found (with --fail-on-attack), 2 usage or\n"
+            "configuration error, 3 input error (missing, unreadable or corrupt input; every\n"
+            "line before the damage is still counted), 4 store error.\n");
+}
+
+static int exit_for(vg_status st)
+{
+    switch (st) {
+    case VG_OK:
+        return EXIT_OK;
+    case VG_E_IO:
+    case VG_E_CORRUPT:
+        return EXIT_INPUT;
+    case VG_E_STORE:
+        return EXIT_STORE;
+    case VG_E_NOMEM:
+    case VG_E_INVAL:
+    case VG_E_FORMAT:
+    case VG_E_RULES:
+    case VG_E_REGEX:
+    case VG_E_GEO:
+    case VG_E_LIMIT:
+    case VG_E_INTERNAL:
+        break;
+    }
+    return EXIT_USAGE;
+}
+
+static void print_error(const struct vg_error *err, vg_status st)
+{
+    if (err->message[0]) {
+        if (err->where[0] && !strstr(err->message, err->where) && err->line)
+            fprintf(stderr, "%s: %s:%zu: %s\n", prog, err->where, err->line, err->message);
+        else if (err->where[0] && !strstr(err->message, err->where))
+            fprintf(stderr, "%s: %s: %s\n", prog, err->where, err->message);
+        else
+            fprintf(stderr, "%s: %s\n", prog, err->message);
+    } else {
+        fprintf(stderr, "%s: %s\n", prog, vg_strerror(st));
+    }
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > max || *s == '-')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Joins argv into one string for the run record (arguments are data: no shell is ever used). */
+static char *join_args(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    s[0] = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+#define MAX_MULTI 64
+
+static int cmd_scan(int argc, char **argv)
+{
+    enum {
+        O_FORMAT = 256, O_EVENTS, O_DB, O_NO_STORE, O_THREADS, O_QUIET, O_JSON, O_GEO, O_NO_GEO,
+        O_RULES, O_NO_BUILTIN, O_PARANOIA, O_THRESHOLD, O_MAX_LINE, O_PROGRESS, O_FAIL, O_HELP,
+        O_CHUNK
+    };
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, O_FORMAT},
+        {"events", required_argument, NULL, O_EVENTS},
+        {"db", required_argument, NULL, O_DB},
+        {"no-store", no_argument, NULL, O_NO_STORE},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"json", no_argument, NULL, O_JSON},
+        {"geo", required_argument, NULL, O_GEO},
+        {"no-geo", no_argument, NULL, O_NO_GEO},
+        {"rules", required_argument, NULL, O_RULES},
+        {"no-builtin-rules", no_argument, NULL, O_NO_BUILTIN},
+        {"paranoia", required_argument, NULL, O_PARANOIA},
+        {"threshold", required_argument, NULL, O_THRESHOLD},
+        {"max-line", required_argument, NULL, O_MAX_LINE},
+        {"progress", required_argument, NULL, O_PROGRESS},
+        {"fail-on-attack", no_argument, NULL, O_FAIL},
+        {"chunk-size", required_argument, NULL, O_CHUNK}, /* undocumented: tests */
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
+    struct vg_scan_options sopt = VG_SCAN_OPTIONS_INIT;
+    const char *rules[MAX_MULTI], *geos[MAX_MULTI];
+    size_t n_rules = 0, n_geos = 0;
+    const char *events_path = NULL, *db = "vigil.db";
+    bool no_store = false, quiet = false, json = false, fail_on_attack = false;
+    unsigned long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_FORMAT:
+            cfg.format = optarg;
+            break;
+        case O_EVENTS:
+            events_path = optarg;
+            break;
+        case O_DB:
+            db = optarg;
+            break;
+        case O_NO_STORE:
+            no_store = true;
+            break;
+        case O_THREADS:
+            if (!parse_uint(optarg, 256, &v) || v == 0) {
+                fprintf(stderr, "%s: --threads wants a number from 1 to 256, not '%s'\n", prog,
+                        optarg);
+                return EXIT_USAGE;
+            }
+            sopt.threads = (unsigned)v;
+            break;
+        case O_QUIET:
+            quiet = true;
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        case O_GEO:
+            if (n_geos == MAX_MULTI) {
+                fprintf(stderr, "%s: too many --geo options\n", prog);
+                return EXIT_USAGE;
+            }
+            geos[n_geos++] = optarg;
+            break;
+        case O_NO_GEO:
+            cfg.no_geo = 1;
+            break;
+        case O_RULES:
+            if (n_rules == MAX_MULTI) {
+                fprintf(stderr, "%s: too many --rules options\n", prog);
+                return EXIT_USAGE;
+            }
+            rules[n_rules++] = optarg;
+            break;
+        case O_NO_BUILTIN:
+            cfg.no_builtin_rules = 1;
+            break;
+        case O_PARANOIA:
+            if (!parse_uint(optarg, 4, &v) || v < 1) {
+                fprintf(stderr, "%s: --paranoia wants 1, 2, 3 or 4, not '%s'\n", prog, optarg);
+                return EXIT_USAGE;
+            }
+            cfg.paranoia = (int)v;
+            break;
+        case O_THRESHOLD:
+            if (!parse_uint(optarg, 1000000, &v) || v < 1) {
+                fprintf(stderr, "%s: --threshold wants a positive number, not '%s'\n", prog,
+                        optarg);
+                return EXIT_USAGE;
+            }
+            cfg.threshold = (int)v;
+            break;
+        case O_MAX_LINE:
+            if (!parse_uint(optarg, 64ul * 1024 * 1024, &v) || v < 256) {
+                fprintf(stderr, "%s: --max-line wants a byte count from 256 to 67108864, not '%s'\n",
+                        prog, optarg);
+                return EXIT_USAGE;
+            }
+            sopt.max_line = v;
+            break;
+        case O_CHUNK:
+            if (!parse_uint(optarg, 256ul * 1024 * 1024, &v) || v < 1024) {
+                fprintf(stderr, "%s: --chunk-size wants at least 1024 bytes\n", prog);
+                return EXIT_USAGE;
+            }
+            sopt.chunk_size = v;
+            break;
+        case O_PROGRESS:
+            if (strcmp(optarg, "auto") == 0)
+                sopt.progress = VG_PROGRESS_AUTO;
+            else if (strcmp(optarg, "always") == 0)
+                sopt.progress = VG_PROGRESS_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                sopt.progress = VG_PROGRESS_NEVER;
+            else {
+                fprintf(stderr, "%s: --progress wants auto, always or never\n", prog);
+                return EXIT_USAGE;
+            }
+            break;
+        case O_FAIL:
+            fail_on_attack = true;
+            break;
+        case O_HELP:
+        case 'h':
+            usage_scan(stdout);
+            return EXIT_OK;
+        default:
+            fprintf(stderr, "Try 'vigil help scan'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "%s scan: no input files (use - for standard input)\n", prog);
+        usage_scan(stderr);
+        return EXIT_USAGE;
+    }
+    cfg.rule_paths = n_rules ? rules : NULL;
+    cfg.n_rule_paths = n_rules;
+    cfg.geo_paths = n_geos ? geos : NULL;
+    cfg.n_geo_paths = n_geos;
+
+    struct vg_error err;
+    memset(&err, 0, sizeof err);
+    vg_engine_t *eng = NULL;
+    vg_status st = vg_engine_new(&cfg, &eng, &err);
+    if (st != VG_OK) {
+        print_error(&err, st);
+        return st == VG_E_NOMEM ? EXIT_STORE : EXIT_USAGE;
+    }
+    FILE *events = NULL;
+    bool events_stdout = false;
+    if (events_path) {
+        if (strcmp(events_path, "-") == 0) {
+            events = stdout;
+            events_stdout = true;
+        } else {
+            events = fopen(events_path, "w");
+            if (!events) {
+                fprintf(stderr, "%s: cannot write events to %s: %s\n", prog, events_path,
+                        strerror(errno));
+                vg_engine_free(eng);
+                return EXIT_INPUT;
+            }
+        }
+    }
+    FILE *out = events_stdout ? stderr : stdout;
+    char *command = join_args(argc, argv);
+    sopt.events = events;
+    sopt.db_path = no_store ? NULL : db;
+    sopt.diag = stderr;
+    sopt.command = command;
+
+    vg_summary_t *sum = NULL;
+    memset(&err, 0, sizeof err);
+    st = vg_scan(eng, &sopt, (const char *const *)argv + optind, (size_t)(argc - optind), &sum,
+                 &err);
+    int rc = exit_for(st);
+    if (st != VG_OK)
+        print_error(&err, st);
+    if (events && !events_stdout && fclose(events) != 0) {
+        fprintf(stderr, "%s: cannot write events to %s: %s\n", prog, events_path,
+                strerror(errno));
+        if (rc == EXIT_OK)
+            rc = EXIT_INPUT;
+    }
+    if (events_stdout && fflush(stdout) != 0 && rc == EXIT_OK)
+        rc = EXIT_INPUT;
+    if (sum) {
+        if (!quiet) {
+            bool color = !json && isatty(fileno(out)) && !getenv("NO_COLOR");
+            vg_status ws = json ? vg_summary_write_json(sum, out)
+                                : vg_summary_write_text(sum, out, color ? 1 : 0);
+            if (ws != VG_OK && rc == EXIT_OK)
+                rc = EXIT_INPUT;
+            struct vg_totals t;
+            vg_summary_totals(sum, &t);
+            double secs = vg_summary_elapsed(sum);
+            if (!json && isatty(fileno(stderr)))
+                fprintf(stderr, "scanned %llu lines in %.2f s (%.0f lines/s)\n",
+                        (unsigned long long)t.lines, secs, secs > 0 ? (double)t.lines / secs : 0.0);
+        }
+        struct vg_totals t;
+        vg_summary_totals(sum, &t);
+        if (rc == EXIT_OK && fail_on_attack && t.attack_requests > 0)
+            rc = EXIT_ATTACKS;
+    }
+    vg_summary_free(sum);
+    vg_engine_free(eng);
+    free(command);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "scan") == 0)
+        return cmd_scan(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("vigil %s\n", vg_version());
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2 && strcmp(argv[2], "scan") == 0)
+            usage_scan(stdout);
+        else
+            usage_main(stdout);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
+    usage_main(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * detect.h: signature detection (third pipeline stage). Stateless per request.
+ *
+ * Rules live in YAML files (built-in ones in rules/, compiled into the binary by the build; more
+ * with --rules). A rule set is compiled once into Vectorscan databases, one per transformation
+ * view (today: "decoded", "raw"); patterns Vectorscan cannot run exactly are compiled in prefilter
+ * mode and confirmed with PCRE2 (JIT). Each worker thread owns a vg_detect_scratch (cloned
+ * Vectorscan scratch, PCRE2 match data, decode buffers); nothing is allocated per request once
+ * the scratch has grown to the longest line seen.
+ *
+ * Usage:
+ *     struct vg_ruleset *rs; vg_ruleset_new(&rs);
+ *     vg_ruleset_load_builtin(rs, &err);          // and/or vg_ruleset_load_path(rs, dir, &err)
+ *     struct vg_detector *det;
+ *     vg_detector_new(rs, paranoia, threshold, &det, &err);   // consumes rs
+ *     struct vg_detect_scratch *s; vg_detect_scratch_new(det, &s);     // one per thread
+ *     struct vg_verdict v;
+ *     vg_detect_request(det, s, &req, &v);
+ *     if (v.score >= vg_detector_threshold(det)) vg_detect_spans(det, s, &v);
+ */
+#ifndef VG_DETECT_H
+#define VG_DETECT_H
+
+#include "core/core.h"
+#include "ingest/ingest.h"
+
+/* ---- classes ----------------------------------------------------------------------------- */
+
+enum vg_class {
+    VG_CLASS_SQLI = 0,  /* "sqli": SQL injection */
+    VG_CLASS_XSS,       /* "xss": cross-site scripting */
+    VG_CLASS_TRAVERSAL, /* "traversal": path traversal / local file inclusion */
+    VG_CLASS_RFI,       /* "rfi": remote file inclusion */
+    VG_CLASS_CMDI,      /* "cmdi": OS command injection */
+    VG_CLASS_CODE,      /* "code": code injection (PHP, Java, JS, expression languages) */
+    VG_CLASS_SSTI,      /* "ssti": server-side template injection */
+    VG_CLASS_PROBE,     /* "probe": sensitive-file and admin-panel probing */
+    VG_CLASS_TOOL,      /* "tool": known attack-tool fingerprint */
+    VG_CLASS_COUNT
+};
+
+/* "sqli", "xss", ...; NULL when out of range. */
+const char *vg_class_name(enum vg_class c);
+/* Parses a class name; false when unknown. */
+bool vg_class_parse(const char *name, enum vg_class *out);
+
+/* ---- fields and views -------------------------------------------------------------------- */
+
+enum vg_field {
+    VG_F_METHOD = 0,   /* "method" */
+    VG_F_PATH,         /* "path" */
+    VG_F_QUERY,        /* "query": the whole query string */
+    VG_F_ARGS,         /* "args": each argument value (query, and urlencoded body when logged) */
+    VG_F_ARGS_NAMES,   /* "args_names": each argument name */
+    VG_F_USER_AGENT,   /* "user_agent" */
+    VG_F_REFERER,      /* "referer" */
+    VG_F_HOST,         /* "host" */
+    VG_F_COOKIE,       /* "cookie" */
+    VG_F_BODY,         /* "body": the whole logged body */
+    VG_F_PROTOCOL,     /* "protocol" */
+    VG_F_REQUEST_LINE, /* "request_line": the request line as logged */
+    VG_F_COUNT
+};
+
+const char *vg_field_name(enum vg_field f);
+bool vg_field_parse(const char *name, enum vg_field *out);
+
+enum vg_transform {
+    VG_T_DECODED = 0, /* "decoded": the decode chain of the field (decode.h), the default */
+    VG_T_RAW,         /* "raw": as logged */
+    VG_T_COUNT
+};
+
+const char *vg_transform_name(enum vg_transform t);
+
+/* ---- rules ------------------------------------------------------------------------------- */
+
+/* An example request of a rule: must (or must not) make the rule fire. */
+struct vg_rule_example {
+    char *target;     /* request-target, e.g. "/search?q=1%27+or+1=1--" */
+    char *method;     /* default "GET" */
+    char *user_agent; /* may be NULL */
+    char *referer;    /* may be NULL */
+    bool must_match;
+};
+
+struct vg_rule {
+    uint32_t id;
+    char *message;
+    enum vg_class class_;
+    int score;           /* anomaly score added when the rule fires (severity: critical 5,
+                            error 4, warning 3, notice 2) */
+    int paranoia;        /* 1..4 */
+    uint32_t fields;     /* bit (1u << enum vg_field) per field the rule inspects */
+    enum vg_transform transform;
+    char *regex;         /* PCRE syntax */
+    bool caseless;       /* default true */
+    char **refs;         /* "CAPEC-66", "CWE-89", "CVE-2021-41773", "T1190", ... */
+    size_t n_refs;
+    struct vg_rule_example *examples;
+    size_t n_examples;
+    char *source;        /* "file.yaml:12" where the rule was defined */
+};
+
+struct vg_ruleset;
+
+vg_status vg_ruleset_new(struct vg_ruleset **out);
+void vg_ruleset_free(struct vg_ruleset *rs);
+
+/*
+ * Parses YAML rule text (a document with a top-level `rules:` sequence; see docs/rules.md) and
+ * appends its rules. source_name is used in error messages and vg_rule.source. On error nothing
+ * is appended and err names the file, the line and the problem (unknown key, missing id,
+ * duplicate id, bad class, bad field ...).
+ */
+vg_status vg_ruleset_load_yaml(struct vg_ruleset *rs, const uint8_t *buf, size_t n,
+                               const char *source_name, struct vg_error *err);
+
+/* Loads a YAML file, or every *.yaml / *.yml file of a directory in name order. */
+vg_status vg_ruleset_load_path(struct vg_ruleset *rs, const char *path, struct vg_error *err);
+
+/* Loads the built-in rules compiled into the library from rules/. */
+vg_status vg_ruleset_load_builtin(struct vg_ruleset *rs, struct vg_error *err);
+
+size_t vg_ruleset_count(const struct vg_ruleset *rs);
+const struct vg_rule *vg_ruleset_get(const struct vg_ruleset *rs, size_t i);
+
+/* ---- compiled detector ------------------------------------------------------------------- */
+
+struct vg_detector;
+
+/*
+ * Compiles the rules at or below `paranoia` (1..4) into a detector. Consumes rs (freed by the
+ * detector, even on failure). threshold: score at or above which a request is an attack.
+ * On a pattern that neither Vectorscan nor PCRE2 accepts, err names the rule id and its source.
+ */
+vg_status vg_detector_new(struct vg_ruleset *rs, int paranoia, int threshold,
+                          struct vg_detector **out, struct vg_error *err);
+void vg_detector_free(struct vg_detector *det);
+
+int vg_detector_threshold(const struct vg_detector *det);
+/* Number of compiled rules and the rule with index i (0 <= i < count). */
+size_t vg_detector_rule_count(const struct vg_detector *det);
+const struct vg_rule *vg_detector_rule(const struct vg_detector *det, uint32_t i);
+/* Hex SHA-256 over the canonical text of the compiled rules (provenance). */
+const char *vg_detector_hash(const struct vg_detector *det);
+
+struct vg_detect_scratch;
+
+/* Per-thread scratch. Not shareable between threads. */
+vg_status vg_detect_scratch_new(const struct vg_detector *det, struct vg_detect_scratch **out);
+void vg_detect_scratch_free(struct vg_detect_scratch *s);
+
+#define VG_MAX_HITS 32
+
+struct vg_hit {
+    uint32_t rule;              /* index for vg_detector_rule */
+    enum vg_field field;
+    enum vg_transform transform;
+    struct vg_str name;         /* argument name (raw view into the line) for args/args_names */
+    struct vg_str subject;      /* the bytes the rule matched in (borrowed from the scratch or
+                                   the line; valid until the next vg_detect_request) */
+    size_t match_start;         /* span of the match in subject; start is exact only after */
+    size_t match_end;           /*   vg_detect_spans (before: start == end) */
+};
+
+struct vg_verdict {
+    int score;                  /* sum of the scores of the distinct rules that fired */
+    uint32_t classes;           /* bit (1u << enum vg_class) per class of those rules */
+    unsigned decode_flags;      /* VG_DEC_* seen while decoding the request's fields */
+    unsigned n_hits;
+    bool hits_truncated;        /* more than VG_MAX_HITS rules fired (all are scored) */
+    struct vg_hit hits[VG_MAX_HITS]; /* in rule index order */
+};
+
+/*
+ * Decodes the request's fields and runs every rule over them. *out is fully overwritten.
+ * Returns VG_E_INTERNAL only if Vectorscan fails. Thread safety: det shared, s per thread.
+ */
+vg_status vg_detect_request(const struct vg_detector *det, struct vg_detect_scratch *s,
+                            const struct vg_request *req, struct vg_verdict *out);
+
+/* Fills exact match_start/match_end of each hit (PCRE2). Call before the next request. */
+void vg_detect_spans(const struct vg_detector *det, struct vg_detect_scratch *s,
+                     struct vg_verdict *v);
+
+/*
+ * Runs every rule's examples through the detector (the request built from the example, with
+ * fields not given left empty). For each example that does not behave as written calls
+ * fail(rule, example, user). Returns the number of examples checked in *checked and of failures
+ * in *failed.
+ */
+vg_status vg_detector_check_examples(const struct vg_detector *det,
+                                     void (*fail)(const struct vg_rule *,
+                                                  const struct vg_rule_example *, void *),
+                                     void *user, size_t *checked, size_t *failed);
+
+#endif /* VG_DETECT_H */

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pipeline.h: the engine object behind vigil.h and the pieces of the scan pipeline shared by its
+ * files: the reader cuts input into chunks at line boundaries, worker threads parse, decode and
+ * detect each chunk into a chunk result, and the consumer (the calling thread) takes results in
+ * input order for attribution, events, the store and the summary.
+ */
+#ifndef VG_PIPELINE_H
+#define VG_PIPELINE_H
+
+#include "attrib/attrib.h"
+#include "core/core.h"
+#include "core/event.h"
+#include "detect/detect.h"
+#include "ingest/ingest.h"
+
+struct vg_engine {
+    struct vg_format *fmt;
+    struct vg_detector *det;
+    struct vg_geo *geo; /* NULL without geolocation */
+};
+
+/* One attack request found by a worker: views into the chunk's data and result arena. */
+struct vg_attack_rec {
+    uint64_t rel_line;  /* 0-based line index within the chunk */
+    uint64_t offset;    /* absolute offset of the line */
+    struct vg_request req;
+    int score;
+    uint32_t classes;
+    unsigned decode_flags;
+    unsigned n_hits;
+    struct vg_event_hit *hits;
+};
+
+/* A line that did not parse or was too long, kept as a sample. */
+struct vg_bad_rec {
+    uint64_t rel_line;
+    uint64_t offset;
+    const char *reason;
+    struct vg_str text; /* first bytes, copied into the result arena */
+};
+
+/* Per-month request counts of a chunk. */
+struct vg_month_count {
+    int32_t month;
+    uint64_t requests;
+    uint64_t malformed;
+};
+
+#define VG_CHUNK_MONTHS 8
+#define VG_CHUNK_BAD_SAMPLES 4
+
+/*
+ * Builds an event from an attack record (consumer side). The event borrows from rec and from
+ * the given strings; it is valid as long as they are.
+ */
+void vg_pipeline_make_event(const struct vg_engine *eng, const struct vg_attack_rec *rec,
+                            uint64_t line_no, const char *file_path, int64_t file_id,
+                            struct vg_event *ev);
+
+/*
+ * Worker side: analyzes one parsed request; on an attack copies what the event needs (hits,
+ * matched bytes, field names) into arena and fills *rec. Returns VG_OK with *is_attack set.
+ */
+vg_status vg_pipeline_analyze(const struct vg_engine *eng, struct vg_detect_scratch *scratch,
+                              const struct vg_request *req, struct vg_arena *arena,
+                              struct vg_attack_rec *rec, bool *is_attack);
+
+#endif /* VG_PIPELINE_H */

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pipeline_engine.c: building the immutable engine (format program, compiled rules, geo
+ * databases), the per-request analysis shared by the scan workers and vg_analyze_line, and the
+ * event construction shared by the consumer.
+ */
+#include <stdio.h>
+
+#include "decode/decode.h"
+#include "pipeline/pipeline.h"
+
+vg_status vg_engine_new(const struct vg_engine_config *cfg, vg_engine_t **out,
+                        struct vg_error *err)
+{
+    static const struct vg_engine_config defaults = VG_ENGINE_CONFIG_INIT;
+    if (!cfg)
+        cfg = &defaults;
+    *out = NULL;
+    int paranoia = cfg->paranoia ? cfg->paranoia : 1;
+    int threshold = cfg->threshold ? cfg->threshold : 5;
+    if (paranoia < 1 || paranoia > 4)
+        return vg_error_set(err, VG_E_INVAL, "--paranoia", 0, "paranoia must be 1..4, not %d",
+                            paranoia);
+    if (threshold < 1)
+        return vg_error_set(err, VG_E_INVAL, "--threshold", 0, "threshold must be at least 1");
+    struct vg_engine *e = vg_calloc(1, sizeof *e);
+    if (!e)
+        return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+    vg_status st = vg_format_compile(cfg->format ? cfg->format : "combined", &e->fmt, err);
+    if (st != VG_OK)
+        goto fail;
+    struct vg_ruleset *rs = NULL;
+    st = vg_ruleset_new(&rs);
+    if (st != VG_OK) {
+        vg_error_set(err, st, NULL, 0, "cannot create rule set: %s", vg_strerror(st));
+        goto fail;
+    }
+    if (!cfg->no_builtin_rules) {
+        st = vg_ruleset_load_builtin(rs, err);
+        if (st != VG_OK) {
+            vg_ruleset_free(rs);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_rule_paths; i++) {
+        st = vg_ruleset_load_path(rs, cfg->rule_paths[i], err);
+        if (st != VG_OK) {
+            vg_ruleset_free(rs);
+            goto fail;
+        }
+    }
+    st = vg_detector_new(rs, paranoia, threshold, &e->det, err); /* consumes rs */
+    if (st != VG_OK)
+        goto fail;
+    if (!cfg->no_geo) {
+        char *defaults_found[4];
+        const char *const *paths = cfg->geo_paths;
+        size_t n = cfg->n_geo_paths, n_default = 0;
+        if (!paths) {
+            n_default = vg_geo_default_paths(defaults_found, 4);
+            paths = (const char *const *)defaults_found;
+            n = n_default;
+        }
+        if (n)
+            st = vg_geo_open(paths, n, &e->geo, err);
+        for (size_t i = 0; i < n_default; i++)
+            vg_free(defaults_found[i]);
+        if (st != VG_OK)
+            goto fail;
+    }
+    *out = e;
+    return VG_OK;
+fail:
+    vg_engine_free(e);
+    return st;
+}
+
+void vg_engine_free(vg_engine_t *e)
+{
+    if (!e)
+        return;
+    vg_format_free(e->fmt);
+    vg_detector_free(e->det);
+    vg_geo_free(e->geo);
+    vg_free(e);
+}
+
+size_t vg_engine_rule_count(const vg_engine_t *e)
+{
+    return vg_detector_rule_count(e->det);
+}
+
+const char *vg_engine_ruleset_hash(const vg_engine_t *e)
+{
+    return vg_detector_hash(e->det);
+}
+
+const char *vg_engine_geo_provenance(const vg_engine_t *e)
+{
+    return vg_geo_provenance(e->geo);
+}
+
+/* Name of a hit's field as events show it: "args:q", "path", "user_agent", ... */
+static struct vg_str hit_field_name(struct vg_arena *a, const struct vg_hit *h)
+{
+    const char *base = vg_field_name(h->field);
+    size_t bl = strlen(base);
+    if ((h->field != VG_F_ARGS && h->field != VG_F_ARGS_NAMES) || h->name.n == 0)
+        return vg_str_make(base, bl);
+    /* Argument names are shown percent-decoded (as a user reads them), capped. */
+    size_t nn = h->name.n > 128 ? 128 : h->name.n;
+    uint8_t tmp[128];
+    uint8_t *p = vg_arena_alloc(a, bl + 1 + nn);
+    if (!p)
+        return vg_str_make(base, bl);
+    memcpy(p, base, bl);
+    p[bl] = ':';
+    unsigned flags = 0;
+    size_t dn = vg_decode_pct(h->name.p, nn, tmp, true, &flags);
+    memcpy(p + bl + 1, tmp, dn);
+    return vg_str_make(p, bl + 1 + dn);
+}
+
+vg_status vg_pipeline_analyze(const struct vg_engine *eng, struct vg_detect_scratch *scratch,
+                              const struct vg_request *req, struct vg_arena *arena,
+                              struct vg_attack_rec *rec, bool *is_attack)
+{
+    struct vg_verdict v;
+    *is_attack = false;
+    vg_status st = vg_detect_request(eng->det, scratch, req, &v);
+    if (st != VG_OK)
+        return st;
+    if (v.score < vg_detector_threshold(eng->det))
+        return VG_OK;
+    vg_detect_spans(eng->det, scratch, &v);
+    *is_attack = true;
+    rec->req = *req;
+    rec->offset = req->offset;
+    rec->score = v.score;
+    rec->classes = v.classes;
+    rec->decode_flags = v.decode_flags;
+    rec->n_hits = v.n_hits;
+    rec->hits = v.n_hits ? vg_arena_alloc(arena, v.n_hits * sizeof *rec->hits) : NULL;
+    if (v.n_hits && !rec->hits)
+        return VG_E_NOMEM;
+    for (unsigned i = 0; i < v.n_hits; i++) {
+        const struct vg_hit *h = &v.hits[i];
+        const struct vg_rule *r = vg_detector_rule(eng->det, h->rule);
+        struct vg_event_hit *eh = &rec->hits[i];
+        eh->rule_id = r->id;
+        eh->message = r->message;
+        eh->class_name = vg_class_name(r->class_);
+        eh->transform = vg_transform_name(h->transform);
+        eh->field = hit_field_name(arena, h);
+        size_t s = h->match_start, e = h->match_end;
+        if (e > h->subject.n)
+            e = h->subject.n;
+        if (s > e)
+            s = e;
+        /* Evidence is capped: a match longer than 1 KiB keeps its first 1 KiB. */
+        if (e - s > 1024)
+            e = s + 1024;
+        eh->match = vg_arena_dup(arena, vg_str_make(h->subject.p + s, e - s));
+    }
+    return VG_OK;
+}
+
+void vg_pipeline_make_event(const struct vg_engine *eng, const struct vg_attack_rec *rec,
+                            uint64_t line_no, const char *file_path, int64_t file_id,
+                            struct vg_event *ev)
+{
+    const struct vg_request *r = &rec->req;
+    memset(ev, 0, sizeof *ev);
+    ev->time = (r->flags & VG_REQ_HAS_TIME) ? r->time : 0;
+    if (r->flags & VG_REQ_HAS_ADDR) {
+        ev->addr = r->addr;
+        vg_addr_format(&r->addr, ev->ip);
+    }
+    ev->method = r->method;
+    ev->host = r->host;
+    ev->target = r->target;
+    ev->protocol = r->protocol;
+    ev->user_agent = r->user_agent;
+    ev->referer = r->referer;
+    ev->raw_line = r->line;
+    ev->status = r->status;
+    ev->bytes = r->bytes;
+    ev->score = rec->score;
+    ev->classes = rec->classes;
+    ev->decode_flags = rec->decode_flags;
+    ev->outcome = vg_outcome_name(r->status);
+    ev->n_hits = rec->n_hits;
+    ev->hits = rec->hits;
+    ev->file_path = file_path;
+    ev->file_id = file_id;
+    ev->offset = rec->offset;
+    ev->line_no = line_no;
+    (void)eng;
+}
+
+vg_status vg_analyze_line(const vg_engine_t *eng, const uint8_t *line, size_t len,
+                          char **json_out, int *malformed)
+{
+    *json_out = NULL;
+    *malformed = 0;
+    while (len && (line[len - 1] == '\n'))
+        len--;
+    struct vg_request req;
+    memset(&req, 0, sizeof req);
+    if (vg_format_parse(eng->fmt, line, len, &req) != VG_PARSE_OK) {
+        *malformed = 1;
+        return VG_OK;
+    }
+    req.line_no = 1;
+    struct vg_detect_scratch *s = NULL;
+    vg_status st = vg_detect_scratch_new(eng->det, &s);
+    if (st != VG_OK)
+        return st;
+    struct vg_arena arena;
+    vg_arena_init(&arena, 16 * 1024, 0);
+    struct vg_attack_rec rec;
+    bool attack = false;
+    st = vg_pipeline_analyze(eng, s, &req, &arena, &rec, &attack);
+    if (st == VG_OK && attack) {
+        struct vg_event ev;
+        vg_pipeline_make_event(eng, &rec, 1, "-", 0, &ev);
+        if (eng->geo)
+            vg_geo_country(eng->geo, &ev.addr, ev.country);
+        struct vg_buf b;
+        vg_buf_init(&b, 0);
+        st = vg_event_write_json(&ev, vg_geo_provenance(eng->geo), &b);
+        if (st == VG_OK) {
+            if (b.n && b.p[b.n - 1] == '\n')
+                b.p[--b.n] = 0;
+            *json_out = (char *)b.p;
+        } else {
+            vg_buf_fini(&b);
+        }
+    }
+    vg_arena_fini(&arena);
+    vg_detect_scratch_free(s);
+    return st;
+}
