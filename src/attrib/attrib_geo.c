@@ -167,9 +167,12 @@ size_t vg_geo_default_paths(char **out, size_t cap)
     }
     snprintf(dirs[nd++], sizeof dirs[0], "./data/geo");
     snprintf(dirs[nd++], sizeof dirs[0], "/usr/share/vigil/geo");
+    static const char name[] = "/geo-whois-asn-country.mmdb";
     for (size_t i = 0; i < nd && n < cap; i++) {
-        char path[PATH_MAX + 64];
-        snprintf(path, sizeof path, "%s/geo-whois-asn-country.mmdb", dirs[i]);
+        char path[sizeof dirs[0] + sizeof name];
+        size_t dl = strnlen(dirs[i], sizeof dirs[0]);
+        memcpy(path, dirs[i], dl);
+        memcpy(path + dl, name, sizeof name);
         if (file_exists(path)) {
             char *s = vg_strdup(path);
             if (s)

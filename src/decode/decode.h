@@ -53,14 +53,18 @@ size_t vg_decode_pct_multi(const uint8_t *in, size_t n, uint8_t *out, uint8_t *t
 
 /*
  * HTML character references: &#DDD; &#xHH; (semicolon optional), and the named references
- * attackers use (&lt; &gt; &amp; &quot; &apos; &sol; &lpar; &rpar; &colon; &tab; &newline;
+ * attackers use (&lt; &gt; &amp; &quot; &apos; &sol; &lpar; &rpar; &colon; &Tab; &NewLine;
  * &nbsp; &grave; &equals; &plus; &semi; &comma; &period; &excl; &num; &percnt; &lsqb; &rsqb;
  * &lcub; &rcub; &bsol; &vert; ... ; case-sensitive as in HTML). Code point 0 and invalid
- * code points become U+FFFD.
+ * code points become U+FFFD. A name without ';' is decoded unless '=' follows it (HTML's rule
+ * for attribute values; it keeps query parameters such as "&lt=5" intact).
  */
 size_t vg_decode_html_entities(const uint8_t *in, size_t n, uint8_t *out, unsigned *flags);
 
-/* Folds overlong 2- and 3-byte UTF-8 encodings of ASCII (C0 AE, E0 80 AE) to the ASCII byte. */
+/*
+ * Folds overlong UTF-8 encodings of ASCII (2-byte C0 AE, 3-byte E0 80 AE, and the 4- to 6-byte
+ * forms F0 80 80 AE, F8 80 80 80 AE, FC 80 80 80 80 AE found in traversal lists) to the ASCII byte.
+ */
 size_t vg_decode_overlong_utf8(const uint8_t *in, size_t n, uint8_t *out, unsigned *flags);
 
 /* Removes NUL bytes. out may alias in. */
@@ -88,8 +92,9 @@ enum vg_decode_kind {
 /*
  * Applies the chain of `kind` to (in, n). out and tmp must each have room for n bytes; out must
  * not alias in or tmp. Returns the decoded length. When nothing in the input could be decoded
- * (no '%', '\\', '&', '+', NUL, 0xC0/0xE0 lead bytes, and for paths no "/." "//"), it copies the
- * input and leaves *flags untouched; callers may test vg_decode_needed first and skip the copy.
+ * (no '%', '\\', '&', '+', NUL, 0xC0/0xC1/0xE0/0xF0/0xF8/0xFC lead bytes, and for paths no "/."
+ * "//"), it copies the input and leaves *flags untouched; callers may test vg_decode_needed first
+ * and skip the copy. Step order and rationale: docs/internals/decode.md.
  */
 size_t vg_decode_chain(enum vg_decode_kind kind, const uint8_t *in, size_t n, uint8_t *out,
                        uint8_t *tmp, unsigned *flags);
