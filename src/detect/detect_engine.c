@@ -1,0 +1,1043 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * detect_engine.c: compiles a rule set into Vectorscan databases (per transformation view and
+ * field group) plus PCRE2 codes, and runs them over the fields of each request. Third pipeline
+ * stage; stateless per request.
+ *
+ * Compilation. Every rule gets a PCRE2 code (JIT when available): PCRE2 is the reference
+ * semantics, used for exact spans and for confirmation. A rule whose pattern Vectorscan accepts
+ * runs exactly in the view's databases. A pattern Vectorscan rejects (backreferences, lookaround,
+ * atomic groups ...) is compiled in prefilter mode (a superset) and each prefilter hit is
+ * confirmed with PCRE2; a pattern Vectorscan cannot even prefilter runs with PCRE2 alone.
+ * Patterns that can match the empty string are errors.
+ *
+ * Databases. Within a view, fields whose rule sets are identical share one database ("field
+ * group"), so a field is scanned only with the rules that inspect it: the user agent is not run
+ * through the SQL injection rules meant for arguments. Performance note: Vectorscan's cost per
+ * call grows with the size of the database even for short subjects, and a request has a dozen
+ * short subjects, so small per-field databases matter more than one shared database.
+ *
+ * Memo. Logs repeat themselves: the same user agents, referers, paths and argument values come
+ * back line after line. Each scratch remembers, in a small direct-mapped table, the confirmed
+ * matches of recent short subjects per (view, field group); a subject seen again replays them
+ * instead of scanning. Entries are verified byte for byte, so the memo changes speed, never
+ * results. Performance note: on the dev corpus most subjects hit; unseen input costs a hash.
+ *
+ * Scanning. For each field the request has (method, path, query, every argument name and value
+ * of the query and of a logged urlencoded body, user agent, referer, host, cookie, body,
+ * protocol, request line), and for each view with rules on that field, the view's bytes are
+ * scanned: "raw" is the field as logged; "decoded" is the field's decode chain (decode.h), made
+ * only when vg_decode_needed says it differs (otherwise it is the raw bytes, no copy). Each rule
+ * counts once per request, at the first field where it fires.
+ *
+ * Invariants: the detector is immutable after vg_detector_new and shared by threads; each
+ * thread owns a vg_detect_scratch; once a scratch has grown to the longest request seen,
+ * vg_detect_request allocates nothing.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs/hs.h>
+#include <pcre2.h>
+#include <sodium.h>
+
+#include "decode/decode.h"
+#include "detect/detect_int.h"
+
+/* How a rule runs. */
+enum vg_rule_mode {
+    VG_MODE_EXACT = 0, /* Vectorscan, exact */
+    VG_MODE_PREFILTER, /* Vectorscan prefilter, confirmed by PCRE2 */
+    VG_MODE_PCRE       /* PCRE2 alone (Vectorscan cannot even prefilter the pattern) */
+};
+
+/* PCRE2 resource caps per match (Security note: bounds backtracking on hostile input). */
+#define VG_PCRE_MATCH_LIMIT 200000u
+#define VG_PCRE_HEAP_LIMIT_KIB 8192u
+#define VG_PCRE_JIT_STACK_MIN (32u * 1024u)
+#define VG_PCRE_JIT_STACK_MAX (512u * 1024u)
+
+/* The rules of one view that inspect one group of fields. */
+struct vg_group_db {
+    hs_database_t *db;  /* NULL when none of the group's rules runs in Vectorscan */
+    uint32_t *pcre;     /* the group's rules in VG_MODE_PCRE */
+    size_t n_pcre;
+};
+
+struct vg_view_db {
+    uint32_t fields;                     /* fields inspected by any rule of this view */
+    int8_t group[VG_F_COUNT];            /* field -> index in groups, -1 when no rule */
+    struct vg_group_db groups[VG_F_COUNT];
+    int n_groups;
+};
+
+struct vg_detector {
+    struct vg_ruleset *rs;    /* owned; rules [0, n_rules) are the compiled ones */
+    size_t n_rules;
+    pcre2_code **code;        /* per rule */
+    uint8_t *mode;            /* enum vg_rule_mode per rule */
+    struct vg_view_db views[VG_T_COUNT];
+    hs_scratch_t *proto;      /* prototype scratch, valid for every database */
+    pcre2_general_context *gctx;
+    int threshold;
+    int paranoia;
+    char hash[2 * 32 + 1];
+};
+
+/* A Vectorscan match waiting for confirmation (collected by the callback). */
+struct vg_cand {
+    uint32_t rule;
+    uint32_t end;
+};
+
+#define VG_MEMO_SLOTS 2048u   /* entries per scratch (power of two) */
+#define VG_MEMO_MAX_LEN 144u  /* longest subject remembered */
+#define VG_MEMO_MAX_HITS 4u   /* subjects with more confirmed matches are not remembered */
+
+/* The confirmed matches of one subject in one (view, field group). */
+struct vg_memo {
+    uint64_t hash;            /* 0: empty slot (real hashes are odd) */
+    uint16_t len;
+    uint8_t view;
+    uint8_t group;
+    uint8_t n;
+    struct vg_cand m[VG_MEMO_MAX_HITS];
+    uint8_t bytes[VG_MEMO_MAX_LEN];
+};
+
+struct vg_detect_scratch {
+    const struct vg_detector *det;
+    hs_scratch_t *hs;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit;
+    uint32_t *fired;          /* per rule: epoch of the request in which it fired */
+    uint32_t epoch;
+    struct vg_hit *hits;      /* every rule that fired in this request (n_rules slots) */
+    size_t n_hits;
+    struct vg_cand *cand;     /* matches of one scan (n_rules slots) */
+    struct vg_memo *memo;     /* VG_MEMO_SLOTS entries */
+    uint64_t memo_seed;
+    uint8_t *dec;             /* decoded views of the current request */
+    size_t dec_cap;
+    size_t dec_used;
+    uint8_t *tmp;             /* decode work buffer */
+    size_t tmp_cap;
+    unsigned dec_flags;
+    int score;
+    uint32_t classes;
+};
+
+/* Context of one hs_scan call. Performance note: the callback only filters and records; it
+   never runs PCRE2 and never touches the Vectorscan scratch it runs in. */
+struct vg_scan_ctx {
+    const struct vg_rule *rules;
+    uint32_t n_rules;
+    uint32_t field_bit;
+    const uint32_t *fired;
+    uint32_t epoch;
+    struct vg_cand *cand;
+    uint32_t n_cand;
+};
+
+/* ---- PCRE2 allocation through the library allocator -------------------------------------- */
+
+static void *vg_pcre_malloc(PCRE2_SIZE n, void *user)
+{
+    VG_UNUSED(user);
+    return vg_malloc(n);
+}
+
+static void vg_pcre_free(void *p, void *user)
+{
+    VG_UNUSED(user);
+    vg_free(p);
+}
+
+/* ---- compilation ------------------------------------------------------------------------- */
+
+static unsigned vg_hs_flags(const struct vg_rule *r, enum vg_rule_mode mode)
+{
+    unsigned f = HS_FLAG_SINGLEMATCH;
+    if (r->caseless)
+        f |= HS_FLAG_CASELESS;
+    if (mode == VG_MODE_PREFILTER)
+        f |= HS_FLAG_PREFILTER;
+    return f;
+}
+
+/* Compiles rule i with PCRE2 and checks it cannot match the empty string. */
+static vg_status vg_compile_pcre(struct vg_detector *det, size_t i, pcre2_compile_context *cctx,
+                                 pcre2_match_data *md, struct vg_error *err)
+{
+    const struct vg_rule *r = &det->rs->rules[i];
+    int ec;
+    PCRE2_SIZE off;
+    uint32_t opts = r->caseless ? PCRE2_CASELESS : 0;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)r->regex, strlen(r->regex), opts, &ec, &off,
+                                     cctx);
+    if (!code) {
+        PCRE2_UCHAR msg[256];
+        if (pcre2_get_error_message(ec, msg, sizeof msg) < 0)
+            snprintf((char *)msg, sizeof msg, "error %d", ec);
+        if (ec == PCRE2_ERROR_NOMEMORY || ec == PCRE2_ERROR_HEAP_FAILED)
+            return vg_error_set(err, VG_E_NOMEM, r->source, 0, "out of memory");
+        return vg_error_set(err, VG_E_REGEX, r->source, 0,
+                            "rule %u (%s): pattern does not compile: %s at offset %zu", r->id,
+                            r->source, (const char *)msg, (size_t)off);
+    }
+    det->code[i] = code;
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    int rc = pcre2_match(code, (PCRE2_SPTR) "", 0, 0, 0, md, NULL);
+    if (rc >= 0)
+        return vg_error_set(err, VG_E_REGEX, r->source, 0,
+                            "rule %u (%s): pattern matches the empty string", r->id, r->source);
+    return VG_OK;
+}
+
+/* Decides exact / prefilter / PCRE-only for rule i with hs_expression_info. */
+static vg_status vg_classify_rule(struct vg_detector *det, size_t i, struct vg_error *err)
+{
+    const struct vg_rule *r = &det->rs->rules[i];
+    unsigned base = r->caseless ? HS_FLAG_CASELESS : 0;
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *ce = NULL;
+    enum vg_rule_mode mode = VG_MODE_EXACT;
+    if (hs_expression_info(r->regex, base, &info, &ce) != HS_SUCCESS) {
+        hs_free_compile_error(ce);
+        ce = NULL;
+        mode = VG_MODE_PREFILTER;
+        if (hs_expression_info(r->regex, base | HS_FLAG_PREFILTER, &info, &ce) != HS_SUCCESS) {
+            hs_free_compile_error(ce);
+            info = NULL;
+            mode = VG_MODE_PCRE;
+        }
+    }
+    /* Exact mode: Vectorscan's minimum width is exact. Otherwise PCRE2's minimum length (a
+       lower bound) decides; a prefilter form that can still match empty is refused by the
+       multi-pattern compile and demoted to PCRE2 alone. */
+    bool empty = false;
+    if (info && mode == VG_MODE_EXACT) {
+        empty = info->min_width == 0;
+    } else {
+        uint32_t minlen = 0;
+        if (pcre2_pattern_info(det->code[i], PCRE2_INFO_MINLENGTH, &minlen) == 0 && minlen == 0)
+            empty = true;
+    }
+    free(info); /* allocated by Vectorscan's default allocator; NULL is fine */
+    if (empty)
+        return vg_error_set(err, VG_E_REGEX, r->source, 0,
+                            "rule %u (%s): pattern can match the empty string", r->id,
+                            r->source);
+    det->mode[i] = (uint8_t)mode;
+    return VG_OK;
+}
+
+/* True when rule i belongs to the rule set of (view t, field f). */
+static bool vg_rule_in(const struct vg_detector *det, size_t i, enum vg_transform t, int f)
+{
+    const struct vg_rule *r = &det->rs->rules[i];
+    return r->transform == t && (r->fields & (1u << f));
+}
+
+/* True when fields f and g of view t have exactly the same rules. */
+static bool vg_same_rules(const struct vg_detector *det, enum vg_transform t, int f, int g)
+{
+    for (size_t i = 0; i < det->n_rules; i++)
+        if (vg_rule_in(det, i, t, f) != vg_rule_in(det, i, t, g))
+            return false;
+    return true;
+}
+
+/* Assigns the fields of view t to groups of identical rule sets. */
+static void vg_plan_view(struct vg_detector *det, enum vg_transform t)
+{
+    struct vg_view_db *v = &det->views[t];
+    int rep[VG_F_COUNT]; /* representative field of each group */
+    v->n_groups = 0;
+    v->fields = 0;
+    for (int f = 0; f < VG_F_COUNT; f++) {
+        v->group[f] = -1;
+        bool any = false;
+        for (size_t i = 0; i < det->n_rules && !any; i++)
+            any = vg_rule_in(det, i, t, f);
+        if (!any)
+            continue;
+        v->fields |= 1u << f;
+        for (int g = 0; g < v->n_groups && v->group[f] < 0; g++)
+            if (vg_same_rules(det, t, f, rep[g]))
+                v->group[f] = (int8_t)g;
+        if (v->group[f] < 0) {
+            rep[v->n_groups] = f;
+            v->group[f] = (int8_t)v->n_groups++;
+        }
+    }
+}
+
+static void vg_free_groups(struct vg_detector *det)
+{
+    for (int t = 0; t < VG_T_COUNT; t++) {
+        for (int g = 0; g < VG_F_COUNT; g++) {
+            hs_free_database(det->views[t].groups[g].db);
+            vg_free(det->views[t].groups[g].pcre);
+            memset(&det->views[t].groups[g], 0, sizeof(det->views[t].groups[g]));
+        }
+    }
+}
+
+/*
+ * Compiles the database of one field group (rep: any field of the group). When Vectorscan
+ * rejects one expression in the multi-pattern compile (it can refuse there what
+ * expression_info accepted, e.g. on resource limits), *demoted receives that rule (exact ->
+ * prefilter -> PCRE2 alone) and the caller compiles everything again.
+ */
+static vg_status vg_compile_group(struct vg_detector *det, enum vg_transform t, int rep,
+                                  struct vg_group_db *gdb, const char **exprs, unsigned *flags,
+                                  unsigned *ids, bool *demoted, struct vg_error *err)
+{
+    unsigned k = 0;
+    size_t np = 0;
+    for (size_t i = 0; i < det->n_rules; i++) {
+        if (!vg_rule_in(det, i, t, rep))
+            continue;
+        if (det->mode[i] == VG_MODE_PCRE) {
+            np++;
+            continue;
+        }
+        const struct vg_rule *r = &det->rs->rules[i];
+        exprs[k] = r->regex;
+        flags[k] = vg_hs_flags(r, (enum vg_rule_mode)det->mode[i]);
+        ids[k] = (unsigned)i;
+        k++;
+    }
+    if (np) {
+        gdb->pcre = vg_calloc(np, sizeof(*gdb->pcre));
+        if (!gdb->pcre)
+            return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+        for (size_t i = 0; i < det->n_rules; i++)
+            if (vg_rule_in(det, i, t, rep) && det->mode[i] == VG_MODE_PCRE)
+                gdb->pcre[gdb->n_pcre++] = (uint32_t)i;
+    }
+    if (k == 0)
+        return VG_OK;
+    hs_compile_error_t *ce = NULL;
+    hs_error_t he = hs_compile_multi(exprs, flags, ids, k, HS_MODE_BLOCK, NULL, &gdb->db, &ce);
+    if (he == HS_SUCCESS) {
+        if (hs_alloc_scratch(gdb->db, &det->proto) != HS_SUCCESS)
+            return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+        return VG_OK;
+    }
+    gdb->db = NULL;
+    int bad = ce ? ce->expression : -1;
+    if (bad < 0 || (unsigned)bad >= k) {
+        vg_status st = vg_error_set(err, VG_E_REGEX, NULL, 0, "Vectorscan compile failed: %s",
+                                    ce && ce->message ? ce->message : "unknown error");
+        hs_free_compile_error(ce);
+        return st;
+    }
+    hs_free_compile_error(ce);
+    size_t ri = ids[bad];
+    det->mode[ri] = det->mode[ri] == VG_MODE_EXACT ? VG_MODE_PREFILTER : VG_MODE_PCRE;
+    *demoted = true;
+    return VG_OK;
+}
+
+/* Compiles every field group of every view (see vg_compile_group for demotions). */
+static vg_status vg_compile_views(struct vg_detector *det, struct vg_error *err)
+{
+    size_t n = det->n_rules ? det->n_rules : 1;
+    const char **exprs = vg_calloc(n, sizeof(*exprs));
+    unsigned *flags = vg_calloc(n, sizeof(*flags));
+    unsigned *ids = vg_calloc(n, sizeof(*ids));
+    vg_status st = (exprs && flags && ids) ? VG_OK
+                                           : vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+    for (int t = 0; st == VG_OK && t < VG_T_COUNT; t++)
+        vg_plan_view(det, (enum vg_transform)t);
+    /* Each round either succeeds or demotes one rule one step: at most 2n + 1 rounds. */
+    for (size_t round = 0; st == VG_OK && round <= 2 * n + 1; round++) {
+        bool demoted = false;
+        for (int t = 0; st == VG_OK && !demoted && t < VG_T_COUNT; t++) {
+            struct vg_view_db *v = &det->views[t];
+            for (int f = 0; st == VG_OK && !demoted && f < VG_F_COUNT; f++) {
+                int g = v->group[f];
+                if (g < 0 || v->groups[g].db || v->groups[g].pcre)
+                    continue; /* no rules, or the group was compiled via another field */
+                st = vg_compile_group(det, (enum vg_transform)t, f, &v->groups[g], exprs, flags,
+                                      ids, &demoted, err);
+            }
+        }
+        if (st != VG_OK || !demoted)
+            break;
+        vg_free_groups(det);
+    }
+    vg_free(exprs);
+    vg_free(flags);
+    vg_free(ids);
+    return st;
+}
+
+/* Appends the length-prefixed text s to b ("<len>:<bytes> "). */
+static vg_status vg_hash_add(struct vg_buf *b, const char *key, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    vg_status st = vg_buf_printf(b, "%s=%zu:", key, n);
+    if (st == VG_OK)
+        st = vg_buf_add(b, s ? s : "", n);
+    if (st == VG_OK)
+        st = vg_buf_addc(b, ' ');
+    return st;
+}
+
+/*
+ * The provenance hash: SHA-256 over a canonical text of the compiled rules, in index order:
+ * "vigil-rules-1\n", then per rule "id=N class=C score=N paranoia=N fields=a,b transform=T
+ * caseless=0|1 " followed by the length-prefixed regex and message and a newline.
+ */
+static vg_status vg_compute_hash(struct vg_detector *det)
+{
+    struct vg_buf b;
+    vg_buf_init(&b, 0);
+    vg_status st = vg_buf_adds(&b, "vigil-rules-1\n");
+    for (size_t i = 0; st == VG_OK && i < det->n_rules; i++) {
+        const struct vg_rule *r = &det->rs->rules[i];
+        st = vg_buf_printf(&b, "id=%u class=%s score=%d paranoia=%d fields=", r->id,
+                           vg_class_name(r->class_), r->score, r->paranoia);
+        bool first = true;
+        for (int f = 0; st == VG_OK && f < VG_F_COUNT; f++) {
+            if (!(r->fields & (1u << f)))
+                continue;
+            st = vg_buf_printf(&b, "%s%s", first ? "" : ",", vg_field_name((enum vg_field)f));
+            first = false;
+        }
+        if (st == VG_OK)
+            st = vg_buf_printf(&b, " transform=%s caseless=%d ", vg_transform_name(r->transform),
+                               r->caseless ? 1 : 0);
+        if (st == VG_OK)
+            st = vg_hash_add(&b, "regex", r->regex);
+        if (st == VG_OK)
+            st = vg_hash_add(&b, "message", r->message);
+        if (st == VG_OK)
+            st = vg_buf_addc(&b, '\n');
+    }
+    if (st == VG_OK) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, b.p, b.n);
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < sizeof h; i++) {
+            det->hash[2 * i] = hex[h[i] >> 4];
+            det->hash[2 * i + 1] = hex[h[i] & 15];
+        }
+        det->hash[2 * sizeof h] = 0;
+    }
+    vg_buf_fini(&b);
+    return st;
+}
+
+/*
+ * Compiles the rules of rs at or below `paranoia` into a detector; consumes rs (freed by the
+ * detector, or here on failure). threshold (>= 1): score at or above which a request is an
+ * attack. Returns VG_E_INVAL (bad paranoia/threshold), VG_E_REGEX (a pattern does not compile
+ * or can match the empty string; err names the rule id and its source) or VG_E_NOMEM.
+ * On success *out owns the detector (free with vg_detector_free); it is immutable and may be
+ * shared by any number of threads.
+ */
+vg_status vg_detector_new(struct vg_ruleset *rs, int paranoia, int threshold,
+                          struct vg_detector **out, struct vg_error *err)
+{
+    *out = NULL;
+    if (!rs)
+        return vg_error_set(err, VG_E_INVAL, NULL, 0, "no rule set");
+    if (paranoia < 1 || paranoia > 4 || threshold < 1) {
+        vg_ruleset_free(rs);
+        return vg_error_set(err, VG_E_INVAL, NULL, 0,
+                            "paranoia must be 1..4 and threshold at least 1");
+    }
+    struct vg_detector *det = vg_calloc(1, sizeof(*det));
+    if (!det) {
+        vg_ruleset_free(rs);
+        return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+    }
+    det->rs = rs;
+    det->paranoia = paranoia;
+    det->threshold = threshold;
+
+    /* Keep the rules at or below the paranoia level, in load order. */
+    size_t k = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        if (rs->rules[i].paranoia <= paranoia)
+            rs->rules[k++] = rs->rules[i];
+        else
+            vg_rule_fini(&rs->rules[i]);
+    }
+    rs->n = k;
+    det->n_rules = k;
+    vg_status st = VG_OK;
+    if (k > UINT32_MAX / 2)
+        st = vg_error_set(err, VG_E_LIMIT, NULL, 0, "too many rules");
+
+    det->gctx = pcre2_general_context_create(vg_pcre_malloc, vg_pcre_free, NULL);
+    pcre2_compile_context *cctx = det->gctx ? pcre2_compile_context_create(det->gctx) : NULL;
+    pcre2_match_data *md = det->gctx ? pcre2_match_data_create(1, det->gctx) : NULL;
+    det->code = vg_calloc(k ? k : 1, sizeof(*det->code));
+    det->mode = vg_calloc(k ? k : 1, 1);
+    if (st == VG_OK && (!det->gctx || !cctx || !md || !det->code || !det->mode))
+        st = vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+    if (st == VG_OK)
+        pcre2_set_max_pattern_length(cctx, VG_RULE_TEXT_MAX);
+    for (size_t i = 0; st == VG_OK && i < k; i++)
+        st = vg_compile_pcre(det, i, cctx, md, err);
+    pcre2_match_data_free(md);
+    pcre2_compile_context_free(cctx);
+    for (size_t i = 0; st == VG_OK && i < k; i++)
+        st = vg_classify_rule(det, i, err);
+    if (st == VG_OK)
+        st = vg_compile_views(det, err);
+    if (st == VG_OK && vg_compute_hash(det) != VG_OK)
+        st = vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+    if (st != VG_OK) {
+        vg_detector_free(det);
+        return st;
+    }
+    *out = det;
+    return VG_OK;
+}
+
+/* Frees a detector and its rules; NULL is harmless. No scratch of it may be in use. */
+void vg_detector_free(struct vg_detector *det)
+{
+    if (!det)
+        return;
+    for (size_t i = 0; det->code && i < det->n_rules; i++)
+        pcre2_code_free(det->code[i]);
+    vg_free(det->code);
+    vg_free(det->mode);
+    vg_free_groups(det);
+    hs_free_scratch(det->proto);
+    pcre2_general_context_free(det->gctx);
+    vg_ruleset_free(det->rs);
+    vg_free(det);
+}
+
+/* Score at or above which a request is an attack. */
+int vg_detector_threshold(const struct vg_detector *det)
+{
+    return det->threshold;
+}
+
+/* Number of compiled rules (those at or below the paranoia level). */
+size_t vg_detector_rule_count(const struct vg_detector *det)
+{
+    return det ? det->n_rules : 0;
+}
+
+/* Compiled rule i (borrowed, valid while det lives); NULL when out of range. */
+const struct vg_rule *vg_detector_rule(const struct vg_detector *det, uint32_t i)
+{
+    if (!det || i >= det->n_rules)
+        return NULL;
+    return &det->rs->rules[i];
+}
+
+/* Hex SHA-256 of the compiled rules (64 characters; borrowed, valid while det lives). */
+const char *vg_detector_hash(const struct vg_detector *det)
+{
+    return det->hash;
+}
+
+/* ---- scratch ----------------------------------------------------------------------------- */
+
+/*
+ * Creates a per-thread scratch for det: a clone of the prototype Vectorscan scratch, PCRE2
+ * match data with a JIT stack and resource limits, and per-rule bookkeeping. Decode buffers
+ * start empty and grow to the longest request seen. Free with vg_detect_scratch_free, before
+ * det. Returns VG_E_NOMEM on failure.
+ */
+vg_status vg_detect_scratch_new(const struct vg_detector *det, struct vg_detect_scratch **out)
+{
+    *out = NULL;
+    struct vg_detect_scratch *s = vg_calloc(1, sizeof(*s));
+    if (!s)
+        return VG_E_NOMEM;
+    s->det = det;
+    size_t n = det->n_rules ? det->n_rules : 1;
+    s->fired = vg_calloc(n, sizeof(*s->fired));
+    s->hits = vg_calloc(n, sizeof(*s->hits));
+    s->cand = vg_calloc(n, sizeof(*s->cand));
+    s->memo = vg_calloc(VG_MEMO_SLOTS, sizeof(*s->memo));
+    s->memo_seed = vg_hash64(&s, sizeof(s), 0x76696769u); /* per scratch: see vg_scan_view */
+    s->md = pcre2_match_data_create(1, det->gctx);
+    s->mctx = pcre2_match_context_create(det->gctx);
+    s->jit = pcre2_jit_stack_create(VG_PCRE_JIT_STACK_MIN, VG_PCRE_JIT_STACK_MAX, det->gctx);
+    bool ok = s->fired && s->hits && s->cand && s->memo && s->md && s->mctx;
+    if (ok && det->proto && hs_clone_scratch(det->proto, &s->hs) != HS_SUCCESS)
+        ok = false;
+    if (!ok) {
+        vg_detect_scratch_free(s);
+        return VG_E_NOMEM;
+    }
+    pcre2_set_match_limit(s->mctx, VG_PCRE_MATCH_LIMIT);
+    pcre2_set_heap_limit(s->mctx, VG_PCRE_HEAP_LIMIT_KIB);
+    if (s->jit)
+        pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
+    *out = s;
+    return VG_OK;
+}
+
+/* Frees a scratch; NULL is harmless. */
+void vg_detect_scratch_free(struct vg_detect_scratch *s)
+{
+    if (!s)
+        return;
+    hs_free_scratch(s->hs);
+    pcre2_match_data_free(s->md);
+    pcre2_match_context_free(s->mctx);
+    pcre2_jit_stack_free(s->jit);
+    vg_free(s->fired);
+    vg_free(s->hits);
+    vg_free(s->cand);
+    vg_free(s->memo);
+    vg_free(s->dec);
+    vg_free(s->tmp);
+    vg_free(s);
+}
+
+/* ---- scanning ---------------------------------------------------------------------------- */
+
+static int vg_on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                       unsigned int flags, void *ctx)
+{
+    VG_UNUSED(from);
+    VG_UNUSED(flags);
+    struct vg_scan_ctx *c = ctx;
+    if (VG_NEVER(id >= c->n_rules))
+        return 0;
+    if (!(c->rules[id].fields & c->field_bit) || (c->fired && c->fired[id] == c->epoch))
+        return 0;
+    c->cand[c->n_cand].rule = id;
+    c->cand[c->n_cand].end = (uint32_t)(to > UINT32_MAX ? UINT32_MAX : to);
+    c->n_cand++;
+    return 0;
+}
+
+/*
+ * Runs PCRE2 rule i over subject. Returns true on a match (span in *start, *end). Security
+ * note: when PCRE2 gives up (match or heap limit on a hostile subject), the rule counts as
+ * matched: the cheaper engine already saw the pattern's outline, and an attacker must not be
+ * able to hide a payload by making it expensive to confirm.
+ */
+static bool vg_pcre_run(const struct vg_detector *det, struct vg_detect_scratch *s, uint32_t i,
+                        struct vg_str subject, size_t *start, size_t *end, bool limit_is_match)
+{
+    int rc = pcre2_match(det->code[i], subject.p ? subject.p : (PCRE2_SPTR) "", subject.n, 0, 0,
+                         s->md, s->mctx);
+    if (rc >= 0) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+        *start = ov[0] <= subject.n ? ov[0] : subject.n;
+        *end = ov[1] <= subject.n && ov[1] >= *start ? ov[1] : *start;
+        return true;
+    }
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return false;
+    *start = *end = subject.n;
+    return limit_is_match;
+}
+
+static void vg_record_hit(struct vg_detect_scratch *s, uint32_t rule, enum vg_field field,
+                          enum vg_transform t, struct vg_str name, struct vg_str subject,
+                          size_t end)
+{
+    const struct vg_rule *r = &s->det->rs->rules[rule];
+    s->fired[rule] = s->epoch;
+    struct vg_hit *h = &s->hits[s->n_hits++];
+    h->rule = rule;
+    h->field = field;
+    h->transform = t;
+    h->name = name;
+    h->subject = subject;
+    h->match_start = end;
+    h->match_end = end;
+    s->score += r->score;
+    s->classes |= 1u << r->class_;
+}
+
+/*
+ * Finds the confirmed matches of field group v in subject into s->cand[0, *n): Vectorscan
+ * candidates (prefilter ones confirmed by PCRE2), then the group's PCRE2-only rules. With
+ * skip_fired, rules that already fired in this request are not looked at (cheaper); without it
+ * the result depends on the subject alone and may be remembered.
+ */
+static vg_status vg_find_matches(struct vg_detect_scratch *s, const struct vg_group_db *v,
+                                 uint32_t bit, struct vg_str subject, bool skip_fired,
+                                 uint32_t *n)
+{
+    const struct vg_detector *det = s->det;
+    uint32_t k = 0;
+    if (v->db) {
+        struct vg_scan_ctx c = {det->rs->rules, (uint32_t)det->n_rules, bit,
+                                skip_fired ? s->fired : NULL, s->epoch, s->cand, 0};
+        /* Vectorscan takes an unsigned int length: longer subjects are scanned up to it
+           (cannot happen with the pipeline's line limit, checked anyway). */
+        unsigned int len = subject.n > UINT_MAX ? UINT_MAX : (unsigned int)subject.n;
+        hs_error_t he = hs_scan(v->db, (const char *)subject.p, len, 0, s->hs, vg_on_match, &c);
+        if (he != HS_SUCCESS && he != HS_SCAN_TERMINATED)
+            return VG_E_INTERNAL;
+        for (uint32_t j = 0; j < c.n_cand; j++) {
+            uint32_t i = s->cand[j].rule;
+            size_t start, end = s->cand[j].end;
+            if (det->mode[i] == VG_MODE_PREFILTER) {
+                if (!vg_pcre_run(det, s, i, subject, &start, &end, true))
+                    continue;
+                s->cand[j].end = (uint32_t)(end > UINT32_MAX ? UINT32_MAX : end);
+            }
+            s->cand[k++] = s->cand[j];
+        }
+    }
+    for (size_t j = 0; j < v->n_pcre; j++) {
+        uint32_t i = v->pcre[j];
+        if (skip_fired && s->fired[i] == s->epoch)
+            continue;
+        size_t start, end;
+        if (vg_pcre_run(det, s, i, subject, &start, &end, true)) {
+            s->cand[k].rule = i;
+            s->cand[k].end = (uint32_t)(end > UINT32_MAX ? UINT32_MAX : end);
+            k++;
+        }
+    }
+    *n = k;
+    return VG_OK;
+}
+
+/* Scans one view of one field instance (through the memo for short subjects). */
+static vg_status vg_scan_view(struct vg_detect_scratch *s, enum vg_transform t,
+                              enum vg_field field, struct vg_str name, struct vg_str subject)
+{
+    const struct vg_detector *det = s->det;
+    int g = det->views[t].group[field];
+    if (g < 0 || subject.n == 0)
+        return VG_OK;
+    const struct vg_group_db *v = &det->views[t].groups[g];
+    struct vg_memo *m = NULL;
+    uint64_t h = 0;
+    if (subject.n <= VG_MEMO_MAX_LEN) {
+        /* Security note: the seed differs per scratch, so crafted collisions cost an attacker
+           speed at most; equality is always checked on the bytes. */
+        h = vg_hash64(subject.p, subject.n, s->memo_seed ^ ((uint64_t)t << 8 | (uint64_t)g)) | 1;
+        m = &s->memo[h & (VG_MEMO_SLOTS - 1)];
+        if (m->hash == h && m->len == subject.n && m->view == t && m->group == g &&
+            memcmp(m->bytes, subject.p, subject.n) == 0) {
+            for (unsigned j = 0; j < m->n; j++)
+                if (s->fired[m->m[j].rule] != s->epoch)
+                    vg_record_hit(s, m->m[j].rule, field, t, name, subject, m->m[j].end);
+            return VG_OK;
+        }
+    }
+    uint32_t n = 0;
+    vg_status st = vg_find_matches(s, v, 1u << field, subject, m == NULL, &n);
+    if (st != VG_OK)
+        return st;
+    for (uint32_t j = 0; j < n; j++)
+        if (s->fired[s->cand[j].rule] != s->epoch)
+            vg_record_hit(s, s->cand[j].rule, field, t, name, subject, s->cand[j].end);
+    if (m) {
+        if (n <= VG_MEMO_MAX_HITS) {
+            m->hash = h;
+            m->len = (uint16_t)subject.n;
+            m->view = (uint8_t)t;
+            m->group = (uint8_t)g;
+            m->n = (uint8_t)n;
+            memcpy(m->m, s->cand, n * sizeof(*s->cand));
+            memcpy(m->bytes, subject.p, subject.n);
+        } else if (m->hash == h) {
+            m->hash = 0;
+        }
+    }
+    return VG_OK;
+}
+
+/*
+ * Scans one field instance in every view that has rules for the field. The decoded view is
+ * made only when a decoded rule inspects the field and the bytes need decoding.
+ */
+static vg_status vg_scan_field(struct vg_detect_scratch *s, enum vg_field field,
+                               enum vg_decode_kind kind, struct vg_str name, struct vg_str raw)
+{
+    if (raw.n == 0)
+        return VG_OK;
+    const struct vg_detector *det = s->det;
+    uint32_t bit = 1u << field;
+    vg_status st = VG_OK;
+    if (det->views[VG_T_DECODED].fields & bit) {
+        struct vg_str dec = raw;
+        if (vg_decode_needed(kind, raw.p, raw.n) &&
+            VG_ALWAYS(s->dec_used + raw.n <= s->dec_cap && raw.n <= s->tmp_cap)) {
+            uint8_t *out = s->dec + s->dec_used;
+            size_t n = vg_decode_chain(kind, raw.p, raw.n, out, s->tmp, &s->dec_flags);
+            if (n > raw.n) /* decoders never lengthen; defend the bookkeeping anyway */
+                n = raw.n;
+            s->dec_used += n;
+            dec = vg_str_make(out, n);
+        }
+        if (dec.n)
+            st = vg_scan_view(s, VG_T_DECODED, field, name, dec);
+    }
+    if (st == VG_OK && (det->views[VG_T_RAW].fields & bit))
+        st = vg_scan_view(s, VG_T_RAW, field, name, raw);
+    return st;
+}
+
+static bool vg_is_form(struct vg_str ct)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    size_t n = sizeof form - 1;
+    if (ct.n == 0)
+        return true;
+    if (ct.n < n || !vg_str_ieq(vg_str_make(ct.p, n), vg_str_make(form, n)))
+        return false;
+    return ct.n == n || ct.p[n] == ';' || ct.p[n] == ' ';
+}
+
+/* Scans every name and value of a query string or urlencoded body. */
+static vg_status vg_scan_args(struct vg_detect_scratch *s, struct vg_str list)
+{
+    uint32_t want = s->det->views[VG_T_DECODED].fields | s->det->views[VG_T_RAW].fields;
+    if (!(want & ((1u << VG_F_ARGS) | (1u << VG_F_ARGS_NAMES))) || list.n == 0)
+        return VG_OK;
+    struct vg_args_iter it;
+    vg_args_init(&it, list);
+    struct vg_str name, value;
+    vg_status st = VG_OK;
+    while (st == VG_OK && vg_args_next(&it, &name, &value)) {
+        st = vg_scan_field(s, VG_F_ARGS_NAMES, VG_DECODE_QUERY, name, name);
+        if (st == VG_OK)
+            st = vg_scan_field(s, VG_F_ARGS, VG_DECODE_QUERY, name, value);
+    }
+    return st;
+}
+
+/* Makes sure the decode buffers can hold every decoded view of a request of this size. */
+static vg_status vg_reserve_decode(struct vg_detect_scratch *s, size_t need, size_t longest)
+{
+    if (need > s->dec_cap) {
+        size_t cap = s->dec_cap ? s->dec_cap : 4096;
+        while (cap < need)
+            cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+        uint8_t *p = vg_realloc(s->dec, cap);
+        if (!p)
+            return VG_E_NOMEM;
+        s->dec = p;
+        s->dec_cap = cap;
+    }
+    if (longest > s->tmp_cap) {
+        size_t cap = s->tmp_cap ? s->tmp_cap : 1024;
+        while (cap < longest)
+            cap = cap > SIZE_MAX / 2 ? longest : cap * 2;
+        uint8_t *p = vg_realloc(s->tmp, cap);
+        if (!p)
+            return VG_E_NOMEM;
+        s->tmp = p;
+        s->tmp_cap = cap;
+    }
+    return VG_OK;
+}
+
+static void vg_add_size(size_t *sum, size_t *longest, size_t n, unsigned times)
+{
+    for (unsigned i = 0; i < times; i++)
+        *sum = *sum > SIZE_MAX - n ? SIZE_MAX : *sum + n;
+    if (n > *longest)
+        *longest = n;
+}
+
+static int vg_cmp_hits(const void *a, const void *b)
+{
+    const struct vg_hit *x = a, *y = b;
+    return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/*
+ * Decodes the request's fields and runs every rule over them; *out is fully overwritten (unused
+ * hit slots are zeroed). Hits borrow from the request line and from s until the next
+ * call with s. Returns VG_OK, VG_E_NOMEM (decode buffers could not grow) or VG_E_INTERNAL
+ * (Vectorscan failed). Thread safety: det shared, s owned by the calling thread.
+ */
+vg_status vg_detect_request(const struct vg_detector *det, struct vg_detect_scratch *s,
+                            const struct vg_request *req, struct vg_verdict *out)
+{
+    out->score = 0;
+    out->classes = 0;
+    out->decode_flags = 0;
+    out->n_hits = 0;
+    out->hits_truncated = false;
+    if (VG_NEVER(s->det != det)) {
+        memset(out->hits, 0, sizeof(out->hits));
+        return VG_E_INVAL;
+    }
+
+    bool body_form = req->body.n && vg_is_form(req->content_type);
+    /* Room for every decoded view: each is at most as long as its raw field; query and form
+       body are decoded whole and again per argument. */
+    size_t need = 0, longest = 0;
+    vg_add_size(&need, &longest, req->method.n, 1);
+    vg_add_size(&need, &longest, req->path.n, 1);
+    vg_add_size(&need, &longest, req->query.n, 2);
+    vg_add_size(&need, &longest, req->user_agent.n, 1);
+    vg_add_size(&need, &longest, req->referer.n, 1);
+    vg_add_size(&need, &longest, req->host.n, 1);
+    vg_add_size(&need, &longest, req->cookie.n, 1);
+    vg_add_size(&need, &longest, req->body.n, body_form ? 2 : 1);
+    vg_add_size(&need, &longest, req->protocol.n, 1);
+    vg_add_size(&need, &longest, req->request.n, 1);
+    vg_status st = vg_reserve_decode(s, need, longest);
+    if (st != VG_OK) {
+        memset(out->hits, 0, sizeof(out->hits));
+        return st;
+    }
+
+    if (++s->epoch == 0) { /* wrapped: forget every epoch */
+        memset(s->fired, 0, (det->n_rules ? det->n_rules : 1) * sizeof(*s->fired));
+        s->epoch = 1;
+    }
+    s->n_hits = 0;
+    s->dec_used = 0;
+    s->dec_flags = 0;
+    s->score = 0;
+    s->classes = 0;
+
+    const struct vg_str none = VG_STR_NULL;
+    st = vg_scan_field(s, VG_F_METHOD, VG_DECODE_HEADER, none, req->method);
+    if (st == VG_OK)
+        st = vg_scan_field(s, VG_F_PATH, VG_DECODE_PATH, none, req->path);
+    if (st == VG_OK)
+        st = vg_scan_field(s, VG_F_QUERY, VG_DECODE_QUERY, none, req->query);
+    if (st == VG_OK)
+        st = vg_scan_args(s, req->query);
+    if (st == VG_OK && body_form)
+        st = vg_scan_args(s, req->body);
+    if (st == VG_OK)
+        st = vg_scan_field(s, VG_F_USER_AGENT, VG_DECODE_HEADER, none, req->user_agent);
+    if (st == VG_OK)
+        st = vg_scan_field(s, VG_F_REFERER, VG_DECODE_HEADER, none, req->referer);
+    if (st == VG_OK)
+        st = vg_scan_field(s, VG_F_HOST, VG_DECODE_HEADER, none, req->host);
+    if (st == VG_OK)
+        st = vg_scan_field(s, VG_F_COOKIE, VG_DECODE_QUERY, none, req->cookie);
+    if (st == VG_OK)
+        st = vg_scan_field(s, VG_F_BODY, VG_DECODE_QUERY, none, req->body);
+    if (st == VG_OK)
+        st = vg_scan_field(s, VG_F_PROTOCOL, VG_DECODE_HEADER, none, req->protocol);
+    if (st == VG_OK)
+        st = vg_scan_field(s, VG_F_REQUEST_LINE, VG_DECODE_HEADER, none, req->request);
+    if (st != VG_OK) {
+        memset(out->hits, 0, sizeof(out->hits));
+        return st;
+    }
+
+    if (s->n_hits > 1)
+        qsort(s->hits, s->n_hits, sizeof(*s->hits), vg_cmp_hits);
+    size_t keep = s->n_hits < VG_MAX_HITS ? s->n_hits : VG_MAX_HITS;
+    if (keep)
+        memcpy(out->hits, s->hits, keep * sizeof(*s->hits));
+    /* The unused slots are cleared too, so that *out never holds stale views. */
+    memset(out->hits + keep, 0, (VG_MAX_HITS - keep) * sizeof(*out->hits));
+    out->n_hits = (unsigned)keep;
+    out->hits_truncated = s->n_hits > VG_MAX_HITS;
+    out->score = s->score;
+    out->classes = s->classes;
+    out->decode_flags = s->dec_flags;
+    return VG_OK;
+}
+
+/*
+ * Fills the exact span of every hit of v with PCRE2 (leftmost match in the hit's subject). Must
+ * run before the next vg_detect_request with s (the subjects borrow from it). A hit whose
+ * pattern PCRE2 cannot finish keeps start == end.
+ */
+void vg_detect_spans(const struct vg_detector *det, struct vg_detect_scratch *s,
+                     struct vg_verdict *v)
+{
+    for (unsigned k = 0; k < v->n_hits && k < VG_MAX_HITS; k++) {
+        struct vg_hit *h = &v->hits[k];
+        if (h->rule >= det->n_rules)
+            continue;
+        size_t a, b;
+        if (vg_pcre_run(det, s, h->rule, h->subject, &a, &b, false)) {
+            h->match_start = a;
+            h->match_end = b;
+        } else if (h->match_end > h->subject.n) {
+            h->match_start = h->match_end = h->subject.n;
+        }
+    }
+}
+
+/* ---- examples ---------------------------------------------------------------------------- */
+
+/* Builds the request of an example into *req, with its request line in *line (caller frees). */
+static vg_status vg_example_request(const struct vg_rule_example *ex, struct vg_buf *line,
+                                    struct vg_request *req)
+{
+    vg_buf_reset(line);
+    vg_status st = vg_buf_printf(line, "%s %s HTTP/1.1", ex->method ? ex->method : "GET",
+                                 ex->target ? ex->target : "/");
+    if (st != VG_OK)
+        return st;
+    memset(req, 0, sizeof(*req));
+    req->status = -1;
+    req->bytes = -1;
+    req->line = vg_str_make(line->p, line->n);
+    req->request = req->line;
+    vg_request_split(req->request, req);
+    if (ex->user_agent)
+        req->user_agent = vg_str_make(ex->user_agent, strlen(ex->user_agent));
+    if (ex->referer)
+        req->referer = vg_str_make(ex->referer, strlen(ex->referer));
+    return VG_OK;
+}
+
+/*
+ * Runs every example of every compiled rule: a `match` example must make its rule fire, a
+ * `no_match` example must not. Calls fail(rule, example, user) for each that misbehaves (fail
+ * may be NULL). *checked and *failed receive the counts. Returns VG_E_NOMEM or VG_E_INTERNAL
+ * when detection itself fails.
+ */
+vg_status vg_detector_check_examples(const struct vg_detector *det,
+                                     void (*fail)(const struct vg_rule *,
+                                                  const struct vg_rule_example *, void *),
+                                     void *user, size_t *checked, size_t *failed)
+{
+    *checked = 0;
+    *failed = 0;
+    struct vg_detect_scratch *s;
+    vg_status st = vg_detect_scratch_new(det, &s);
+    if (st != VG_OK)
+        return st;
+    struct vg_verdict *v = vg_malloc(sizeof(*v));
+    struct vg_buf line;
+    vg_buf_init(&line, 1u << 20);
+    if (!v)
+        st = VG_E_NOMEM;
+    for (size_t i = 0; st == VG_OK && i < det->n_rules; i++) {
+        const struct vg_rule *r = &det->rs->rules[i];
+        for (size_t e = 0; st == VG_OK && e < r->n_examples; e++) {
+            const struct vg_rule_example *ex = &r->examples[e];
+            struct vg_request req;
+            st = vg_example_request(ex, &line, &req);
+            if (st == VG_OK)
+                st = vg_detect_request(det, s, &req, v);
+            if (st != VG_OK)
+                break;
+            bool fired = s->fired[i] == s->epoch;
+            (*checked)++;
+            if (fired != ex->must_match) {
+                (*failed)++;
+                if (fail)
+                    fail(r, ex, user);
+            }
+        }
+    }
+    vg_buf_fini(&line);
+    vg_free(v);
+    vg_detect_scratch_free(s);
+    return st;
+}
