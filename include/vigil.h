@@ -82,9 +82,11 @@ struct vg_engine_config {
     int no_geo;                    /* 1: no geolocation at all */
     int paranoia;                  /* 1..4; rules above it are not loaded (0 = 1) */
     int threshold;                 /* anomaly score that makes an attack request (0 = 5) */
+    const char *cache_dir;         /* where compiled rule databases are kept between runs
+                                      (created if missing); NULL = compile every time */
 };
 
-#define VG_ENGINE_CONFIG_INIT {NULL, NULL, 0, 0, NULL, 0, 0, 1, 5}
+#define VG_ENGINE_CONFIG_INIT {NULL, NULL, 0, 0, NULL, 0, 0, 1, 5, NULL}
 
 /*
  * Builds an engine. On success *out owns the engine (free with vg_engine_free). On failure

@@ -9,7 +9,8 @@ get_filename_component(VG_SHARED_DIR ${PROJECT_SOURCE_DIR}/../shared ABSOLUTE)
 set(VG_TEST_MMDB_DIR ${PROJECT_BINARY_DIR}/test-mmdb)
 set(VG_TEST_ENV "VG_SOURCE_DIR=${PROJECT_SOURCE_DIR}" "VG_SHARED_DIR=${VG_SHARED_DIR}"
     "VG_BINARY_DIR=${PROJECT_BINARY_DIR}" "VIGIL=$<TARGET_FILE:vigil>"
-    "VG_GEO_DIR=${PROJECT_SOURCE_DIR}/data/geo" "VG_TEST_MMDB_DIR=${VG_TEST_MMDB_DIR}")
+    "VG_GEO_DIR=${PROJECT_SOURCE_DIR}/data/geo" "VG_TEST_MMDB_DIR=${VG_TEST_MMDB_DIR}"
+    "VIGIL_CACHE_DIR=${PROJECT_BINARY_DIR}/rule-cache")
 
 # Small MMDB files written for the tests by Debian's libmaxmind-db-writer-perl.
 find_program(VG_PERL perl REQUIRED)

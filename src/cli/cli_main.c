@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vigil.h"
@@ -74,6 +75,8 @@ static void usage_scan(FILE *f)
             "  --progress WHEN    auto (default: on a terminal) | always | never\n"
             "  --fail-on-attack   exit 1 when attack requests were found\n"
             "  --threads N        worker threads (default: number of CPUs)\n"
+            "  --no-cache         compile the rules even when a compiled copy is cached\n"
+            "                     ($VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil or ~/.cache/vigil)\n"
             "\n"
             "The summary goes to stdout, or to stderr when --events - writes to stdout.\n"
             "Countries are those of the client addresses as logged, not of the people behind\n"
@@ -152,6 +155,29 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
+/*
+ * Where compiled rule databases are cached: $VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil, else
+ * $HOME/.cache/vigil. VIGIL_CACHE_DIR set to "" (or --no-cache) disables the cache.
+ */
+static bool default_cache_dir(char *out, size_t cap)
+{
+    const char *v = getenv("VIGIL_CACHE_DIR");
+    if (v)
+        return *v && (size_t)snprintf(out, cap, "%s", v) < cap;
+    v = getenv("XDG_CACHE_HOME");
+    if (v && *v == '/')
+        return (size_t)snprintf(out, cap, "%s/vigil", v) < cap;
+    v = getenv("HOME");
+    if (v && *v == '/') {
+        char parent[4096];
+        if ((size_t)snprintf(parent, sizeof parent, "%s/.cache", v) >= sizeof parent)
+            return false;
+        (void)mkdir(parent, 0700);
+        return (size_t)snprintf(out, cap, "%s/vigil", parent) < cap;
+    }
+    return false;
+}
+
 #define MAX_MULTI 64
 
 static int cmd_scan(int argc, char **argv)
@@ -159,7 +185,7 @@ static int cmd_scan(int argc, char **argv)
     enum {
         O_FORMAT = 256, O_EVENTS, O_DB, O_NO_STORE, O_THREADS, O_QUIET, O_JSON, O_GEO, O_NO_GEO,
         O_RULES, O_NO_BUILTIN, O_PARANOIA, O_THRESHOLD, O_MAX_LINE, O_PROGRESS, O_FAIL, O_HELP,
-        O_CHUNK
+        O_CHUNK, O_NO_CACHE
     };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
@@ -179,6 +205,7 @@ static int cmd_scan(int argc, char **argv)
         {"progress", required_argument, NULL, O_PROGRESS},
         {"fail-on-attack", no_argument, NULL, O_FAIL},
         {"chunk-size", required_argument, NULL, O_CHUNK}, /* undocumented: tests */
+        {"no-cache", no_argument, NULL, O_NO_CACHE},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -187,7 +214,7 @@ static int cmd_scan(int argc, char **argv)
     const char *rules[MAX_MULTI], *geos[MAX_MULTI];
     size_t n_rules = 0, n_geos = 0;
     const char *events_path = NULL, *db = "vigil.db";
-    bool no_store = false, quiet = false, json = false, fail_on_attack = false;
+    bool no_store = false, quiet = false, json = false, fail_on_attack = false, no_cache = false;
     unsigned long v;
     int c;
     optind = 1;
@@ -284,6 +311,9 @@ static int cmd_scan(int argc, char **argv)
         case O_FAIL:
             fail_on_attack = true;
             break;
+        case O_NO_CACHE:
+            no_cache = true;
+            break;
         case O_HELP:
         case 'h':
             usage_scan(stdout);
@@ -302,6 +332,9 @@ static int cmd_scan(int argc, char **argv)
     cfg.n_rule_paths = n_rules;
     cfg.geo_paths = n_geos ? geos : NULL;
     cfg.n_geo_paths = n_geos;
+    char cache[4096];
+    if (!no_cache && default_cache_dir(cache, sizeof cache))
+        cfg.cache_dir = cache;
 
     struct vg_error err;
     memset(&err, 0, sizeof err);

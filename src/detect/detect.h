@@ -137,6 +137,16 @@ struct vg_detector;
  */
 vg_status vg_detector_new(struct vg_ruleset *rs, int paranoia, int threshold,
                           struct vg_detector **out, struct vg_error *err);
+
+/*
+ * As vg_detector_new, but reads compiled Vectorscan databases from cache_dir when an identical
+ * one was compiled before (same expressions, flags, Vectorscan version and CPU features), and
+ * writes them there after compiling (the directory is created, mode 0700). NULL: no cache.
+ * Cache files are checksummed; a damaged one is ignored. Results never depend on the cache.
+ */
+vg_status vg_detector_new_cached(struct vg_ruleset *rs, int paranoia, int threshold,
+                                 const char *cache_dir, struct vg_detector **out,
+                                 struct vg_error *err);
 void vg_detector_free(struct vg_detector *det);
 
 int vg_detector_threshold(const struct vg_detector *det);

@@ -6,6 +6,7 @@
  * scoring, hit truncation, exact spans, paranoia filtering, the provenance hash, out-of-memory
  * during loading and compiling, and every example of the built-in rule set.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -953,6 +954,106 @@ static void test_builtin_rules_load_and_every_example_passes(void **state)
     vg_detector_free(det);
 }
 
+/* Compiles the test rules with a cache directory and returns the detector. */
+static struct vg_detector *compile_cached(const char *yaml, const char *dir)
+{
+    struct vg_ruleset *rs;
+    struct vg_error err = {0};
+    assert_int_equal(vg_ruleset_new(&rs), VG_OK);
+    assert_int_equal(vg_ruleset_load_yaml(rs, (const uint8_t *)yaml, strlen(yaml), "c.yaml", &err),
+                     VG_OK);
+    struct vg_detector *det;
+    if (vg_detector_new_cached(rs, 1, 5, dir, &det, &err) != VG_OK)
+        fail_msg("compile: %s", err.message);
+    return det;
+}
+
+static int count_cache_files(const char *dir, char *one, size_t cap)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && strcmp(e->d_name + l - 5, ".hsdb") == 0) {
+            n++;
+            snprintf(one, cap, "%s/%s", dir, e->d_name);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static int fired_on(struct vg_detector *det, const char *target)
+{
+    struct vg_detect_scratch *s;
+    assert_int_equal(vg_detect_scratch_new(det, &s), VG_OK);
+    struct req_buf b;
+    struct vg_verdict v;
+    assert_int_equal(vg_detect_request(det, s, make_req(&b, "GET", target, NULL), &v), VG_OK);
+    vg_detect_scratch_free(s);
+    return v.score;
+}
+
+static void test_compiled_databases_are_cached_and_damaged_cache_files_ignored(void **state)
+{
+    (void)state;
+    static const char yaml[] =
+        "rules:\n"
+        "  - id: 7001\n    message: m\n    class: sqli\n    severity: critical\n"
+        "    regex: 'union\\s+select'\n"
+        "  - id: 7002\n    message: m\n    class: xss\n    severity: critical\n"
+        "    fields: [path]\n    regex: '<script'\n";
+    char dir[] = "/tmp/vigil-cache-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[128], file[512];
+    snprintf(sub, sizeof sub, "%s/new", dir); /* created on first use */
+    struct vg_detector *a = compile_cached(yaml, sub);
+    int n = count_cache_files(sub, file, sizeof file);
+    assert_true(n >= 1);
+    assert_int_equal(fired_on(a, "/p?q=1+union+select+2"), 5);
+    struct vg_detector *b = compile_cached(yaml, sub); /* read back */
+    assert_int_equal(count_cache_files(sub, file, sizeof file), n);
+    assert_string_equal(vg_detector_hash(a), vg_detector_hash(b));
+    assert_int_equal(fired_on(b, "/p?q=1+union+select+2"), 5);
+    assert_int_equal(fired_on(b, "/p?q=union+station"), 0);
+    /* Damage a cache file: it is ignored (and rewritten), results do not change. */
+    FILE *f = fopen(file, "r+b");
+    assert_non_null(f);
+    fseek(f, 40, SEEK_SET);
+    fputc('X', f);
+    fputc('Y', f);
+    fclose(f);
+    struct vg_detector *c = compile_cached(yaml, sub);
+    assert_int_equal(fired_on(c, "/p?q=1+union+select+2"), 5);
+    assert_int_equal(fired_on(c, "/a<script>"), 5);
+    /* Truncated to less than its checksum: ignored as well. */
+    f = fopen(file, "wb");
+    assert_non_null(f);
+    fputs("short", f);
+    fclose(f);
+    struct vg_detector *d = compile_cached(yaml, sub);
+    assert_int_equal(fired_on(d, "/p?q=1+union+select+2"), 5);
+    vg_detector_free(a);
+    vg_detector_free(b);
+    vg_detector_free(c);
+    vg_detector_free(d);
+    DIR *dd = opendir(sub);
+    struct dirent *e;
+    while (dd && (e = readdir(dd)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(file, sizeof file, "%s/%s", sub, e->d_name);
+        unlink(file);
+    }
+    if (dd)
+        closedir(dd);
+    rmdir(sub);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -976,6 +1077,7 @@ int main(void)
         cmocka_unit_test(test_long_and_hostile_subjects_are_handled),
         cmocka_unit_test(test_out_of_memory_anywhere_fails_cleanly),
         cmocka_unit_test(test_builtin_rules_load_and_every_example_passes),
+        cmocka_unit_test(test_compiled_databases_are_cached_and_damaged_cache_files_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

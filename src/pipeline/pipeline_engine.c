@@ -49,7 +49,8 @@ vg_status vg_engine_new(const struct vg_engine_config *cfg, vg_engine_t **out,
             goto fail;
         }
     }
-    st = vg_detector_new(rs, paranoia, threshold, &e->det, err); /* consumes rs */
+    st = vg_detector_new_cached(rs, paranoia, threshold, cfg->cache_dir, &e->det,
+                                err); /* consumes rs */
     if (st != VG_OK)
         goto fail;
     if (!cfg->no_geo) {
