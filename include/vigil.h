@@ -103,6 +103,32 @@ void vg_engine_free(vg_engine_t *eng);
 size_t vg_engine_rule_count(const vg_engine_t *eng);
 const char *vg_engine_ruleset_hash(const vg_engine_t *eng);
 
+/* What a user sees of one loaded rule (strings borrowed from the engine). */
+struct vg_rule_info {
+    uint32_t id;
+    const char *message;
+    const char *class_name; /* "sqli", "xss", ... */
+    int score;
+    int paranoia;
+    const char *fields;     /* e.g. "args,args_names,cookie" */
+    const char *transform;  /* "decoded" or "raw" */
+    const char *source;     /* "builtin/sqli.yaml:12" or the file the rule came from */
+};
+
+/* Fills *out with rule i (0 <= i < vg_engine_rule_count). VG_E_INVAL when out of range. */
+vg_status vg_engine_rule_info(const vg_engine_t *eng, size_t i, struct vg_rule_info *out);
+
+/*
+ * Runs every loaded rule's examples (those that must and must not match) through the engine's
+ * detector. For each example that does not behave as written, calls fail (if not NULL) with the
+ * rule id, its source, the example request-target and whether it should have matched.
+ * *checked and *failed receive the counts.
+ */
+vg_status vg_engine_test_rules(const vg_engine_t *eng,
+                               void (*fail)(uint32_t id, const char *source, const char *target,
+                                            int must_match, void *user),
+                               void *user, size_t *checked, size_t *failed);
+
 /* Geolocation provenance, e.g. "geo-whois-asn-country.mmdb (built 2026-06-17)"; "" if none. */
 const char *vg_engine_geo_provenance(const vg_engine_t *eng);
 

@@ -32,6 +32,8 @@ static void usage_main(FILE *f)
             "commands:\n"
             "  scan FILE...     scan access logs (plain, .gz, .zst or - for stdin), write attack\n"
             "                   events and a store, print a summary per month\n"
+            "  rules list       list the loaded rules (id, class, score, paranoia, fields)\n"
+            "  rules test       run every rule's examples; exit 1 if one misbehaves\n"
             "  version          print the version\n"
             "  help [COMMAND]   show help\n"
             "\n"
@@ -85,6 +87,16 @@ static void usage_scan(FILE *f)
             "exit status: 0 ok, 1 attacks found (with --fail-on-attack), 2 usage or\n"
             "configuration error, 3 input error (missing, unreadable or corrupt input; every\n"
             "line before the damage is still counted), 4 store error.\n");
+}
+
+static void usage_rules(FILE *f)
+{
+    fprintf(f, "usage: vigil rules list|test [--rules PATH]... [--no-builtin-rules] [--paranoia N]\n"
+               "\n"
+               "list  prints every rule loaded at the paranoia level: id, class, score, paranoia,\n"
+               "      transform, fields, message and where it was defined.\n"
+               "test  runs every rule's examples (docs/rules.md) through the full detector and\n"
+               "      prints those that do not behave as written; exit status 1 when any fails.\n");
 }
 
 static int exit_for(vg_status st)
@@ -407,6 +419,116 @@ static int cmd_scan(int argc, char **argv)
     return rc;
 }
 
+static void print_example_failure(uint32_t id, const char *source, const char *target,
+                                  int must_match, void *user)
+{
+    (void)user;
+    /* Security note: rule files may come from anywhere; their text is data. */
+    fprintf(stdout, "FAIL rule %u (%s): %s example did not behave: ", id, source,
+            must_match ? "match" : "no_match");
+    for (const unsigned char *p = (const unsigned char *)target; *p; p++)
+        fputc(*p >= 0x20 && *p < 0x7f ? *p : '?', stdout);
+    fputc('\n', stdout);
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage_rules(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "list") != 0 && strcmp(sub, "test") != 0) {
+        fprintf(stderr, "%s rules: unknown subcommand '%s'\n", prog, sub);
+        usage_rules(stderr);
+        return EXIT_USAGE;
+    }
+    enum { O_RULES = 256, O_NO_BUILTIN, O_PARANOIA };
+    static const struct option opts[] = {
+        {"rules", required_argument, NULL, O_RULES},
+        {"no-builtin-rules", no_argument, NULL, O_NO_BUILTIN},
+        {"paranoia", required_argument, NULL, O_PARANOIA},
+        {NULL, 0, NULL, 0},
+    };
+    struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
+    const char *rules[MAX_MULTI];
+    size_t n_rules = 0;
+    unsigned long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_RULES:
+            if (n_rules == MAX_MULTI) {
+                fprintf(stderr, "%s: too many --rules options\n", prog);
+                return EXIT_USAGE;
+            }
+            rules[n_rules++] = optarg;
+            break;
+        case O_NO_BUILTIN:
+            cfg.no_builtin_rules = 1;
+            break;
+        case O_PARANOIA:
+            if (!parse_uint(optarg, 4, &v) || v < 1) {
+                fprintf(stderr, "%s: --paranoia wants 1, 2, 3 or 4, not '%s'\n", prog, optarg);
+                return EXIT_USAGE;
+            }
+            cfg.paranoia = (int)v;
+            break;
+        default:
+            usage_rules(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc - 1) {
+        fprintf(stderr, "%s rules %s: unexpected argument '%s'\n", prog, sub, argv[optind + 1]);
+        return EXIT_USAGE;
+    }
+    cfg.rule_paths = n_rules ? rules : NULL;
+    cfg.n_rule_paths = n_rules;
+    cfg.no_geo = 1;
+    char cache[4096];
+    if (default_cache_dir(cache, sizeof cache))
+        cfg.cache_dir = cache;
+    struct vg_error err;
+    memset(&err, 0, sizeof err);
+    vg_engine_t *eng = NULL;
+    vg_status st = vg_engine_new(&cfg, &eng, &err);
+    if (st != VG_OK) {
+        print_error(&err, st);
+        return EXIT_USAGE;
+    }
+    int rc = EXIT_OK;
+    size_t n = vg_engine_rule_count(eng);
+    if (strcmp(sub, "list") == 0) {
+        printf("%-8s %-9s %5s %3s %-8s %-40s %s\n", "id", "class", "score", "pl", "view",
+               "fields", "message (source)");
+        for (size_t i = 0; i < n; i++) {
+            struct vg_rule_info ri;
+            if (vg_engine_rule_info(eng, i, &ri) != VG_OK)
+                continue;
+            printf("%-8u %-9s %5d %3d %-8s %-40s ", ri.id, ri.class_name, ri.score, ri.paranoia,
+                   ri.transform, ri.fields);
+            for (const unsigned char *p = (const unsigned char *)ri.message; *p; p++)
+                fputc(*p >= 0x20 && *p != 0x7f ? *p : '?', stdout);
+            printf(" (%s)\n", ri.source);
+        }
+        printf("%zu rules, rule set sha256 %s\n", n, vg_engine_ruleset_hash(eng));
+    } else {
+        size_t checked = 0, failed = 0;
+        st = vg_engine_test_rules(eng, print_example_failure, NULL, &checked, &failed);
+        if (st != VG_OK) {
+            fprintf(stderr, "%s: %s\n", prog, vg_strerror(st));
+            rc = EXIT_USAGE;
+        } else {
+            printf("%zu rules, %zu examples checked, %zu failed\n", n, checked, failed);
+            rc = failed ? EXIT_ATTACKS : EXIT_OK;
+        }
+    }
+    vg_engine_free(eng);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -416,6 +538,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "scan") == 0)
         return cmd_scan(argc - 1, argv + 1);
+    if (strcmp(cmd, "rules") == 0)
+        return cmd_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("vigil %s\n", vg_version());
         return EXIT_OK;
@@ -423,6 +547,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         if (argc > 2 && strcmp(argv[2], "scan") == 0)
             usage_scan(stdout);
+        else if (argc > 2 && strcmp(argv[2], "rules") == 0)
+            usage_rules(stdout);
         else
             usage_main(stdout);
         return EXIT_OK;

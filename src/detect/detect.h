@@ -153,6 +153,9 @@ int vg_detector_threshold(const struct vg_detector *det);
 /* Number of compiled rules and the rule with index i (0 <= i < count). */
 size_t vg_detector_rule_count(const struct vg_detector *det);
 const struct vg_rule *vg_detector_rule(const struct vg_detector *det, uint32_t i);
+/* Comma-separated field names of compiled rule i, e.g. "args,cookie" (borrowed). */
+const char *vg_detector_rule_fields_text(const struct vg_detector *det, uint32_t i);
+
 /* Hex SHA-256 over the canonical text of the compiled rules (provenance). */
 const char *vg_detector_hash(const struct vg_detector *det);
 

@@ -86,6 +86,7 @@ struct vg_detector {
     int threshold;
     int paranoia;
     const char *cache_dir;    /* compiled-database cache (borrowed during vg_detector_new) */
+    char **fields_text;       /* per rule: "args,cookie" ... (for listings) */
     char hash[2 * 32 + 1];
 };
 
@@ -481,6 +482,32 @@ static vg_status vg_compile_views(struct vg_detector *det, struct vg_error *err)
 }
 
 /* Appends the length-prefixed text s to b ("<len>:<bytes> "). */
+static vg_status vg_make_fields_text(struct vg_detector *det)
+{
+    det->fields_text = vg_calloc(det->n_rules ? det->n_rules : 1, sizeof(*det->fields_text));
+    if (!det->fields_text)
+        return VG_E_NOMEM;
+    for (size_t i = 0; i < det->n_rules; i++) {
+        struct vg_buf b;
+        vg_buf_init(&b, 4096);
+        for (int f = 0; f < VG_F_COUNT; f++)
+            if (det->rs->rules[i].fields & (1u << f)) {
+                if (b.n)
+                    vg_bputc(&b, ',');
+                vg_bputs(&b, vg_field_name((enum vg_field)f));
+            }
+        if (b.err != VG_OK || !b.p) {
+            vg_buf_fini(&b);
+            det->fields_text[i] = vg_strdup("");
+        } else {
+            det->fields_text[i] = (char *)b.p; /* takes the buffer */
+        }
+        if (!det->fields_text[i])
+            return VG_E_NOMEM;
+    }
+    return VG_OK;
+}
+
 static vg_status vg_hash_add(struct vg_buf *b, const char *key, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
@@ -606,6 +633,8 @@ vg_status vg_detector_new_cached(struct vg_ruleset *rs, int paranoia, int thresh
     if (st == VG_OK)
         st = vg_compile_views(det, err);
     det->cache_dir = NULL;
+    if (st == VG_OK && vg_make_fields_text(det) != VG_OK)
+        st = vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
     if (st == VG_OK && vg_compute_hash(det) != VG_OK)
         st = vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
     if (st != VG_OK) {
@@ -625,6 +654,9 @@ void vg_detector_free(struct vg_detector *det)
         pcre2_code_free(det->code[i]);
     vg_free(det->code);
     vg_free(det->mode);
+    for (size_t i = 0; det->fields_text && i < det->n_rules; i++)
+        vg_free(det->fields_text[i]);
+    vg_free(det->fields_text);
     vg_free_groups(det);
     hs_free_scratch(det->proto);
     pcre2_general_context_free(det->gctx);
@@ -650,6 +682,14 @@ const struct vg_rule *vg_detector_rule(const struct vg_detector *det, uint32_t i
     if (!det || i >= det->n_rules)
         return NULL;
     return &det->rs->rules[i];
+}
+
+/* Comma-separated field names of rule i (borrowed, valid while det lives); "" if out of range. */
+const char *vg_detector_rule_fields_text(const struct vg_detector *det, uint32_t i)
+{
+    if (!det || i >= det->n_rules || !det->fields_text)
+        return "";
+    return det->fields_text[i];
 }
 
 /* Hex SHA-256 of the compiled rules (64 characters; borrowed, valid while det lives). */

@@ -96,6 +96,46 @@ const char *vg_engine_ruleset_hash(const vg_engine_t *e)
     return vg_detector_hash(e->det);
 }
 
+vg_status vg_engine_rule_info(const vg_engine_t *e, size_t i, struct vg_rule_info *out)
+{
+    const struct vg_rule *r = i < vg_detector_rule_count(e->det)
+                                  ? vg_detector_rule(e->det, (uint32_t)i)
+                                  : NULL;
+    if (!r)
+        return VG_E_INVAL;
+    out->id = r->id;
+    out->message = r->message;
+    out->class_name = vg_class_name(r->class_);
+    out->score = r->score;
+    out->paranoia = r->paranoia;
+    out->transform = vg_transform_name(r->transform);
+    out->source = r->source ? r->source : "";
+    out->fields = vg_detector_rule_fields_text(e->det, (uint32_t)i);
+    return VG_OK;
+}
+
+struct test_ctx {
+    void (*fail)(uint32_t, const char *, const char *, int, void *);
+    void *user;
+};
+
+static void test_fail(const struct vg_rule *r, const struct vg_rule_example *ex, void *user)
+{
+    struct test_ctx *t = user;
+    if (t->fail)
+        t->fail(r->id, r->source ? r->source : "", ex->target ? ex->target : "",
+                ex->must_match ? 1 : 0, t->user);
+}
+
+vg_status vg_engine_test_rules(const vg_engine_t *e,
+                               void (*fail)(uint32_t id, const char *source, const char *target,
+                                            int must_match, void *user),
+                               void *user, size_t *checked, size_t *failed)
+{
+    struct test_ctx t = {fail, user};
+    return vg_detector_check_examples(e->det, test_fail, &t, checked, failed);
+}
+
 const char *vg_engine_geo_provenance(const vg_engine_t *e)
 {
     return vg_geo_provenance(e->geo);

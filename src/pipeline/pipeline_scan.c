@@ -174,7 +174,8 @@ static void *reader_main(void *arg)
     uint8_t *carry = NULL;
     size_t carry_len = 0;
     bool eof = false;
-    while (st == VG_OK && !eof) {
+    /* A last line without a newline is still a line: it leaves the loop as a final carry. */
+    while (st == VG_OK && (!eof || carry_len)) {
         struct chunk *k = take_free(c);
         if (!k)
             break;
@@ -220,7 +221,10 @@ static void *reader_main(void *arg)
             /* A full buffer without a newline: one line longer than the buffer. Keep a sample,
                skip to the end of the line, count it as one oversize line. */
             uint64_t line_len = k->len;
-            uint8_t *tmp = vg_malloc(256 * 1024);
+            /* The bytes after the line's end become the next carry, which must fit a chunk:
+               read in pieces no larger than one. */
+            size_t tmp_cap = k->cap;
+            uint8_t *tmp = vg_malloc(tmp_cap);
             if (!tmp) {
                 st = VG_E_NOMEM;
                 give_back(c, k);
@@ -228,7 +232,7 @@ static void *reader_main(void *arg)
             }
             for (;;) {
                 size_t got = 0;
-                st = stream_read(c, tmp, 256 * 1024, &got);
+                st = stream_read(c, tmp, tmp_cap, &got);
                 if (got == 0)
                     break;
                 const uint8_t *e = memchr(tmp, '\n', got);
