@@ -192,6 +192,40 @@ static bool default_cache_dir(char *out, size_t cap)
 
 #define MAX_MULTI 64
 
+/* Rule selection shared by `scan` and `rules`: --rules (repeatable), --no-builtin-rules,
+   --paranoia. Returns 1 when opt was one of them, 0 when not, -1 on a usage error (printed). */
+struct rule_opts {
+    const char *paths[MAX_MULTI];
+    size_t n;
+};
+
+static int rule_option(int opt, const char *arg, int o_rules, int o_no_builtin, int o_paranoia,
+                       struct rule_opts *ro, struct vg_engine_config *cfg)
+{
+    unsigned long v;
+    if (opt == o_rules) {
+        if (ro->n == MAX_MULTI) {
+            fprintf(stderr, "%s: too many --rules options\n", prog);
+            return -1;
+        }
+        ro->paths[ro->n++] = arg;
+        return 1;
+    }
+    if (opt == o_no_builtin) {
+        cfg->no_builtin_rules = 1;
+        return 1;
+    }
+    if (opt == o_paranoia) {
+        if (!parse_uint(arg, 4, &v) || v < 1) {
+            fprintf(stderr, "%s: --paranoia wants 1, 2, 3 or 4, not '%s'\n", prog, arg);
+            return -1;
+        }
+        cfg->paranoia = (int)v;
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_scan(int argc, char **argv)
 {
     enum {
@@ -223,14 +257,20 @@ static int cmd_scan(int argc, char **argv)
     };
     struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
     struct vg_scan_options sopt = VG_SCAN_OPTIONS_INIT;
-    const char *rules[MAX_MULTI], *geos[MAX_MULTI];
-    size_t n_rules = 0, n_geos = 0;
+    struct rule_opts ro = {{0}, 0};
+    const char *geos[MAX_MULTI];
+    size_t n_geos = 0;
     const char *events_path = NULL, *db = "vigil.db";
     bool no_store = false, quiet = false, json = false, fail_on_attack = false, no_cache = false;
     unsigned long v;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int r = rule_option(c, optarg, O_RULES, O_NO_BUILTIN, O_PARANOIA, &ro, &cfg);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
         switch (c) {
         case O_FORMAT:
             cfg.format = optarg;
@@ -267,23 +307,6 @@ static int cmd_scan(int argc, char **argv)
             break;
         case O_NO_GEO:
             cfg.no_geo = 1;
-            break;
-        case O_RULES:
-            if (n_rules == MAX_MULTI) {
-                fprintf(stderr, "%s: too many --rules options\n", prog);
-                return EXIT_USAGE;
-            }
-            rules[n_rules++] = optarg;
-            break;
-        case O_NO_BUILTIN:
-            cfg.no_builtin_rules = 1;
-            break;
-        case O_PARANOIA:
-            if (!parse_uint(optarg, 4, &v) || v < 1) {
-                fprintf(stderr, "%s: --paranoia wants 1, 2, 3 or 4, not '%s'\n", prog, optarg);
-                return EXIT_USAGE;
-            }
-            cfg.paranoia = (int)v;
             break;
         case O_THRESHOLD:
             if (!parse_uint(optarg, 1000000, &v) || v < 1) {
@@ -340,8 +363,8 @@ static int cmd_scan(int argc, char **argv)
         usage_scan(stderr);
         return EXIT_USAGE;
     }
-    cfg.rule_paths = n_rules ? rules : NULL;
-    cfg.n_rule_paths = n_rules;
+    cfg.rule_paths = ro.n ? ro.paths : NULL;
+    cfg.n_rule_paths = ro.n;
     cfg.geo_paths = n_geos ? geos : NULL;
     cfg.n_geo_paths = n_geos;
     char cache[4096];
@@ -451,32 +474,14 @@ static int cmd_rules(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
-    const char *rules[MAX_MULTI];
-    size_t n_rules = 0;
-    unsigned long v;
+    struct rule_opts ro = {{0}, 0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_RULES:
-            if (n_rules == MAX_MULTI) {
-                fprintf(stderr, "%s: too many --rules options\n", prog);
-                return EXIT_USAGE;
-            }
-            rules[n_rules++] = optarg;
-            break;
-        case O_NO_BUILTIN:
-            cfg.no_builtin_rules = 1;
-            break;
-        case O_PARANOIA:
-            if (!parse_uint(optarg, 4, &v) || v < 1) {
-                fprintf(stderr, "%s: --paranoia wants 1, 2, 3 or 4, not '%s'\n", prog, optarg);
-                return EXIT_USAGE;
-            }
-            cfg.paranoia = (int)v;
-            break;
-        default:
-            usage_rules(stderr);
+        int r = rule_option(c, optarg, O_RULES, O_NO_BUILTIN, O_PARANOIA, &ro, &cfg);
+        if (r <= 0) {
+            if (r == 0)
+                usage_rules(stderr);
             return EXIT_USAGE;
         }
     }
@@ -484,8 +489,8 @@ static int cmd_rules(int argc, char **argv)
         fprintf(stderr, "%s rules %s: unexpected argument '%s'\n", prog, sub, argv[optind + 1]);
         return EXIT_USAGE;
     }
-    cfg.rule_paths = n_rules ? rules : NULL;
-    cfg.n_rule_paths = n_rules;
+    cfg.rule_paths = ro.n ? ro.paths : NULL;
+    cfg.n_rule_paths = ro.n;
     cfg.no_geo = 1;
     char cache[4096];
     if (default_cache_dir(cache, sizeof cache))

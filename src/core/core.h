@@ -145,6 +145,13 @@ VG_NODISCARD vg_status vg_buf_adds(struct vg_buf *b, const char *s);
 VG_NODISCARD vg_status vg_buf_printf(struct vg_buf *b, const char *fmt, ...) VG_PRINTF(2, 3);
 
 /*
+ * Length of the valid UTF-8 sequence at s (1..4; n >= 1 bytes available), or 0 when the bytes
+ * there are not valid UTF-8 (overlong forms, surrogates and code points above U+10FFFF are
+ * invalid). The one rule every writer uses to decide what becomes U+FFFD.
+ */
+size_t vg_utf8_seq_len(const uint8_t *s, size_t n);
+
+/*
  * Appends s as the inside of a JSON string (no quotes): ", \ and control characters escaped,
  * valid UTF-8 kept, each byte of an invalid UTF-8 sequence replaced by U+FFFD.
  */
@@ -177,6 +184,8 @@ struct vg_addr {
 /* Parses a textual IPv4 or IPv6 address (no brackets, no port, no zone). true on success. */
 bool vg_addr_parse(const uint8_t *s, size_t n, struct vg_addr *out);
 bool vg_addr_is_v4(const struct vg_addr *a);
+/* Stores an IPv4 address (4 bytes, network order) IPv4-mapped into out. */
+void vg_addr_from_v4(const uint8_t v4[4], struct vg_addr *out);
 /* Writes the canonical text (RFC 5952 for IPv6) into out (>= 46 bytes); returns its length. */
 size_t vg_addr_format(const struct vg_addr *a, char *out);
 

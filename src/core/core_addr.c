@@ -23,11 +23,16 @@ bool vg_addr_parse(const uint8_t *s, size_t n, struct vg_addr *out)
     uint8_t v4[4];
     if (inet_pton(AF_INET, tmp, v4) != 1)
         return false;
+    vg_addr_from_v4(v4, out);
+    return true;
+}
+
+void vg_addr_from_v4(const uint8_t v4[4], struct vg_addr *out)
+{
     memset(out->b, 0, 10);
     out->b[10] = 0xff;
     out->b[11] = 0xff;
     memcpy(out->b + 12, v4, 4);
-    return true;
 }
 
 bool vg_addr_is_v4(const struct vg_addr *a)

@@ -95,7 +95,7 @@ vg_status vg_buf_printf(struct vg_buf *b, const char *fmt, ...)
  * Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there are not valid UTF-8
  * (overlong forms, surrogates and code points above U+10FFFF are invalid).
  */
-static size_t utf8_seq_len(const uint8_t *s, size_t n)
+size_t vg_utf8_seq_len(const uint8_t *s, size_t n)
 {
     uint8_t c = s[0];
     if (c < 0x80)
@@ -142,7 +142,7 @@ vg_status vg_buf_add_json_str(struct vg_buf *b, const uint8_t *s, size_t n)
             continue;
         }
         if (c >= 0x80) {
-            size_t l = utf8_seq_len(s + i, n - i);
+            size_t l = vg_utf8_seq_len(s + i, n - i);
             if (l) {
                 /* U+2028/2029 are valid JSON but break JavaScript consumers: escape them. */
                 if (l == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] & 0xFE) == 0xA8) {
@@ -216,7 +216,7 @@ vg_status vg_buf_add_term_safe(struct vg_buf *b, const uint8_t *s, size_t n)
             continue;
         }
         if (c >= 0x80) {
-            size_t l = utf8_seq_len(s + i, n - i);
+            size_t l = vg_utf8_seq_len(s + i, n - i);
             /* C1 controls (U+0080..U+009F, encoded C2 80..C2 9F) can drive terminals too. */
             bool c1 = l == 2 && c == 0xC2 && s[i + 1] < 0xA0;
             if (l && !c1) {

@@ -482,10 +482,7 @@ static inline bool parse_ipv4_fast(const uint8_t *s, size_t n, struct vg_addr *o
     }
     if (i != n)
         return false;
-    memset(out->b, 0, 10);
-    out->b[10] = 0xff;
-    out->b[11] = 0xff;
-    memcpy(out->b + 12, v4, 4);
+    vg_addr_from_v4(v4, out);
     return true;
 }
 

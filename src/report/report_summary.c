@@ -450,6 +450,17 @@ static uint64_t class_sources(const struct vg_month *m, int c)
     return n;
 }
 
+/* Room for the longest table of any month (sources or tracked paths). Caller frees. */
+static struct vg_row *rows_for(const struct vg_summary *s, size_t *cap)
+{
+    size_t max_src = 0;
+    for (size_t i = 0; i < s->n_months; i++)
+        if (s->months[i]->n_src > max_src)
+            max_src = s->months[i]->n_src;
+    *cap = max_src > VG_TOP_PATHS_TRACKED ? max_src : VG_TOP_PATHS_TRACKED;
+    return vg_calloc(*cap, sizeof(struct vg_row));
+}
+
 /* ---- text ---------------------------------------------------------------------------------- */
 
 static void put_num(struct vg_buf *b, uint64_t v)
@@ -536,12 +547,8 @@ vg_status vg_summary_write_text(const vg_summary_t *s, FILE *f, int color)
             vg_bputs(&b, "\"\n");
         }
     }
-    size_t max_src = 0;
-    for (size_t i = 0; i < s->n_months; i++)
-        if (s->months[i]->n_src > max_src)
-            max_src = s->months[i]->n_src;
-    size_t row_cap = max_src > VG_TOP_PATHS_TRACKED ? max_src : VG_TOP_PATHS_TRACKED;
-    struct vg_row *rows = vg_calloc(row_cap ? row_cap : 1, sizeof *rows);
+    size_t row_cap;
+    struct vg_row *rows = rows_for(s, &row_cap);
     if (!rows) {
         vg_buf_fini(&b);
         return VG_E_NOMEM;
@@ -692,12 +699,8 @@ vg_status vg_summary_write_json(const vg_summary_t *s, FILE *f)
         vg_bputc(&b, '}');
     }
     vg_bputs(&b, "],\"months\":[");
-    size_t max_src = 0;
-    for (size_t i = 0; i < s->n_months; i++)
-        if (s->months[i]->n_src > max_src)
-            max_src = s->months[i]->n_src;
-    size_t row_cap = max_src > VG_TOP_PATHS_TRACKED ? max_src : VG_TOP_PATHS_TRACKED;
-    struct vg_row *rows = vg_calloc(row_cap ? row_cap : 1, sizeof *rows);
+    size_t row_cap;
+    struct vg_row *rows = rows_for(s, &row_cap);
     if (!rows) {
         vg_buf_fini(&b);
         return VG_E_NOMEM;

@@ -267,39 +267,6 @@ static int store_bind_cstr(sqlite3_stmt *s, int col, const char *v)
     return v ? sqlite3_bind_text(s, col, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, col);
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there are not valid UTF-8
- * (overlong forms, surrogates and code points above U+10FFFF are invalid). The same rule as the
- * JSON escaper in core_buf.c, so the TEXT columns and the JSON agree on what U+FFFD replaced.
- */
-static size_t store_utf8_seq_len(const uint8_t *s, size_t n)
-{
-    uint8_t c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0; /* overlong */
-        if (c == 0xED && s[1] >= 0xA0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && s[1] < 0x90)
-            return 0; /* overlong */
-        if (c == 0xF4 && s[1] >= 0x90)
-            return 0; /* above U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
 /* Index of the first byte of v that is NUL or not valid UTF-8; v.n when there is none. */
 static size_t store_first_unclean(struct vg_str v)
 {
@@ -310,7 +277,7 @@ static size_t store_first_unclean(struct vg_str v)
             i++;
             continue;
         }
-        size_t l = c ? store_utf8_seq_len(v.p + i, v.n - i) : 0;
+        size_t l = c ? vg_utf8_seq_len(v.p + i, v.n - i) : 0;
         if (!l)
             return i;
         i += l;
@@ -349,7 +316,7 @@ static vg_status store_bind_log_text(sqlite3_stmt *s, int col, struct vg_str v,
     uint8_t *o = scratch->p + i;
     while (i < v.n) {
         uint8_t c = v.p[i];
-        size_t l = c ? store_utf8_seq_len(v.p + i, v.n - i) : 0;
+        size_t l = c ? vg_utf8_seq_len(v.p + i, v.n - i) : 0;
         if (l) {
             memcpy(o, v.p + i, l);
             o += l;
