@@ -204,6 +204,23 @@ vg_status vg_summary_write_json(const vg_summary_t *sum, FILE *f);
 vg_status vg_analyze_line(const vg_engine_t *eng, const uint8_t *line, size_t len,
                           char **json_out, int *malformed);
 
+/*
+ * Explains one log line: the parsed fields, the decoded form of every field the detectors read
+ * (and what decoding changed), every rule that matched with its field and matched span, the
+ * score per class, the verdict and, for an attack request, the event a scan would write.
+ * Writes text (json = 0) or one JSON object (json = 1) to f. A line that does not parse is
+ * explained too (the reason); the call fails only on output or memory errors.
+ */
+vg_status vg_explain_line(const vg_engine_t *eng, const uint8_t *line, size_t len, FILE *f,
+                          int json);
+
+/*
+ * As vg_explain_line for line number line_no (1-based) of a file (plain, gzip or zstd, or "-").
+ * VG_E_INVAL with err set when the file has no such line; VG_E_IO / VG_E_CORRUPT on input errors.
+ */
+vg_status vg_explain_file_line(const vg_engine_t *eng, const char *path, uint64_t line_no,
+                               FILE *f, int json, struct vg_error *err);
+
 /* Frees memory returned by the library. NULL is harmless. */
 void vg_free(void *p);
 

@@ -220,6 +220,37 @@ class Robustness(unittest.TestCase):
             f.write(b'198.51.100.1 - - [01/Oct/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"\n')
         run(["scan", "--no-store", "--no-geo", "--quiet", "--fail-on-attack", benign])
 
+    # ---- explain -------------------------------------------------------------------------------
+
+    def test_explain_gives_the_event_a_scan_writes(self):
+        events = [json.loads(l) for l in self.ref_events.splitlines()]
+        for ev in (events[0], events[len(events) // 2], events[-1]):
+            n = ev["log"]["line"]
+            d = json.loads(run(["explain", "--json", "--no-geo", "--line", str(n), LOG]).stdout)
+            self.assertEqual(d["verdict"], "attack", n)
+            self.assertEqual(d["event"], ev, n)
+            self.assertGreaterEqual(d["score"], d["threshold"])
+            self.assertEqual(sorted(d["scores"]), sorted(ev["vigil"]["classes"]))
+
+    def test_explain_benign_malformed_and_hostile_lines(self):
+        benign = ('198.51.100.1 - - [01/Oct/2026:00:00:00 +0000] "GET /search?q=it%27s+a+union+'
+                  'station HTTP/1.1" 200 1 "-" "Mozilla/5.0"')
+        d = json.loads(run(["explain", "--json", "--no-geo", benign]).stdout)
+        self.assertEqual(d["verdict"], "not-attack")
+        self.assertIn({"field": "args:q", "decoded": "it's a union station", "changed": "pct,plus"},
+                      d["decoded"])
+        d = json.loads(run(["explain", "--json", "--no-geo", "not a log line"]).stdout)
+        self.assertEqual(d["verdict"], "malformed")
+        hostile = ('198.51.100.1 - - [01/Oct/2026:00:00:00 +0000] "GET /\\x1b[2J<script>alert(1)'
+                   '</script> HTTP/1.1" 200 1 "-" "\x1b]0;owned\x07"')
+        out = run(["explain", "--no-geo", hostile]).stdout
+        self.assertNotIn(b"\x1b", out)  # the ESC bytes the log escapes decode to
+        self.assertIn(b"ATTACK REQUEST", out)
+        with open(LOG, "rb") as f:
+            r = run(["explain", "--no-geo", "-"], stdin=f)
+        self.assertEqual(r.stdout.count(b"\nverdict: "), self.nlines)
+        run(["explain", "--no-geo", "--line", str(self.nlines + 5), LOG], ok=(2,))
+
     # ---- rules ---------------------------------------------------------------------------------
 
     def test_rules_test_passes_on_the_builtin_rules_and_fails_on_a_bad_example(self):

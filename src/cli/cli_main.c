@@ -32,6 +32,8 @@ static void usage_main(FILE *f)
             "commands:\n"
             "  scan FILE...     scan access logs (plain, .gz, .zst or - for stdin), write attack\n"
             "                   events and a store, print a summary per month\n"
+            "  explain LINE     show how one log line is parsed, decoded, scored and attributed\n"
+            "                   (also: explain - for lines on stdin, explain --line N FILE)\n"
             "  rules list       list the loaded rules (id, class, score, paranoia, fields)\n"
             "  rules test       run every rule's examples; exit 1 if one misbehaves\n"
             "  version          print the version\n"
@@ -97,6 +99,24 @@ static void usage_rules(FILE *f)
                "      transform, fields, message and where it was defined.\n"
                "test  runs every rule's examples (docs/rules.md) through the full detector and\n"
                "      prints those that do not behave as written; exit status 1 when any fails.\n");
+}
+
+static void usage_explain(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil explain [options] LINE\n"
+            "       vigil explain [options] -              (each line of standard input)\n"
+            "       vigil explain [options] --line N FILE  (line N of FILE, plain/gzip/zstd)\n"
+            "\n"
+            "Shows the parsed fields, the decoded form of every field the detectors read and what\n"
+            "decoding changed, every rule that matched (field, span, matched text, source), the\n"
+            "score per class, the verdict, and the event a scan would write.\n"
+            "\n"
+            "  --json             one JSON object per line explained\n"
+            "  --format F, --rules PATH, --no-builtin-rules, --paranoia N, --threshold N,\n"
+            "  --geo PATH, --no-geo, --no-cache   as for scan\n"
+            "\n"
+            "exit status: 0 explained (whatever the verdict), 2 usage, 3 input error.\n");
 }
 
 static int exit_for(vg_status st)
@@ -534,6 +554,145 @@ static int cmd_rules(int argc, char **argv)
     return rc;
 }
 
+static int cmd_explain(int argc, char **argv)
+{
+    enum {
+        O_FORMAT = 256, O_RULES, O_NO_BUILTIN, O_PARANOIA, O_THRESHOLD, O_GEO, O_NO_GEO, O_JSON,
+        O_LINE, O_NO_CACHE, O_HELP
+    };
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, O_FORMAT},
+        {"rules", required_argument, NULL, O_RULES},
+        {"no-builtin-rules", no_argument, NULL, O_NO_BUILTIN},
+        {"paranoia", required_argument, NULL, O_PARANOIA},
+        {"threshold", required_argument, NULL, O_THRESHOLD},
+        {"geo", required_argument, NULL, O_GEO},
+        {"no-geo", no_argument, NULL, O_NO_GEO},
+        {"json", no_argument, NULL, O_JSON},
+        {"line", required_argument, NULL, O_LINE},
+        {"no-cache", no_argument, NULL, O_NO_CACHE},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
+    struct rule_opts ro = {{0}, 0};
+    const char *geos[MAX_MULTI];
+    size_t n_geos = 0;
+    bool json = false, no_cache = false;
+    unsigned long long line_no = 0;
+    unsigned long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int r = rule_option(c, optarg, O_RULES, O_NO_BUILTIN, O_PARANOIA, &ro, &cfg);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
+        switch (c) {
+        case O_FORMAT:
+            cfg.format = optarg;
+            break;
+        case O_THRESHOLD:
+            if (!parse_uint(optarg, 1000000, &v) || v < 1) {
+                fprintf(stderr, "%s: --threshold wants a positive number, not '%s'\n", prog,
+                        optarg);
+                return EXIT_USAGE;
+            }
+            cfg.threshold = (int)v;
+            break;
+        case O_GEO:
+            if (n_geos == MAX_MULTI) {
+                fprintf(stderr, "%s: too many --geo options\n", prog);
+                return EXIT_USAGE;
+            }
+            geos[n_geos++] = optarg;
+            break;
+        case O_NO_GEO:
+            cfg.no_geo = 1;
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        case O_NO_CACHE:
+            no_cache = true;
+            break;
+        case O_LINE: {
+            char *end;
+            errno = 0;
+            line_no = strtoull(optarg, &end, 10);
+            if (errno || *end || line_no == 0 || *optarg == '-') {
+                fprintf(stderr, "%s: --line wants a line number from 1, not '%s'\n", prog,
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        }
+        case O_HELP:
+        case 'h':
+            usage_explain(stdout);
+            return EXIT_OK;
+        default:
+            usage_explain(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "%s explain: give exactly one LINE, '-' or (with --line) FILE\n", prog);
+        usage_explain(stderr);
+        return EXIT_USAGE;
+    }
+    const char *arg = argv[optind];
+    cfg.rule_paths = ro.n ? ro.paths : NULL;
+    cfg.n_rule_paths = ro.n;
+    cfg.geo_paths = n_geos ? geos : NULL;
+    cfg.n_geo_paths = n_geos;
+    char cache[4096];
+    if (!no_cache && default_cache_dir(cache, sizeof cache))
+        cfg.cache_dir = cache;
+    struct vg_error err;
+    memset(&err, 0, sizeof err);
+    vg_engine_t *eng = NULL;
+    vg_status st = vg_engine_new(&cfg, &eng, &err);
+    if (st != VG_OK) {
+        print_error(&err, st);
+        return EXIT_USAGE;
+    }
+    int rc = EXIT_OK;
+    if (line_no) {
+        st = vg_explain_file_line(eng, arg, line_no, stdout, json ? 1 : 0, &err);
+        if (st != VG_OK) {
+            print_error(&err, st);
+            rc = st == VG_E_INVAL ? EXIT_USAGE : EXIT_INPUT;
+        }
+    } else if (strcmp(arg, "-") == 0) {
+        char *buf = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        bool first = true;
+        while ((n = getline(&buf, &cap, stdin)) > 0) {
+            if (!first && !json)
+                fputc('\n', stdout);
+            first = false;
+            st = vg_explain_line(eng, (const uint8_t *)buf, (size_t)n, stdout, json ? 1 : 0);
+            if (st != VG_OK) {
+                fprintf(stderr, "%s: %s\n", prog, vg_strerror(st));
+                rc = EXIT_INPUT;
+                break;
+            }
+        }
+        free(buf);
+    } else {
+        st = vg_explain_line(eng, (const uint8_t *)arg, strlen(arg), stdout, json ? 1 : 0);
+        if (st != VG_OK) {
+            fprintf(stderr, "%s: %s\n", prog, vg_strerror(st));
+            rc = EXIT_INPUT;
+        }
+    }
+    vg_engine_free(eng);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -545,6 +704,8 @@ int main(int argc, char **argv)
         return cmd_scan(argc - 1, argv + 1);
     if (strcmp(cmd, "rules") == 0)
         return cmd_rules(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("vigil %s\n", vg_version());
         return EXIT_OK;
@@ -554,6 +715,8 @@ int main(int argc, char **argv)
             usage_scan(stdout);
         else if (argc > 2 && strcmp(argv[2], "rules") == 0)
             usage_rules(stdout);
+        else if (argc > 2 && strcmp(argv[2], "explain") == 0)
+            usage_explain(stdout);
         else
             usage_main(stdout);
         return EXIT_OK;
