@@ -48,7 +48,7 @@ static void check_args(struct vg_str s, const uint8_t *base, size_t n)
 static void check_request(const struct vg_request *r, enum vg_parse_result res, const uint8_t *data,
                           size_t size)
 {
-    CHECK(res >= VG_PARSE_OK && res <= VG_PARSE_BINARY);
+    CHECK(res >= VG_PARSE_OK && res <= VG_PARSE_RESULT_MAX);
     CHECK(vg_parse_strerror(res) != NULL);
     const struct vg_str views[] = {r->line,     r->client,  r->user,        r->request,
                                    r->method,   r->target,  r->path,        r->query,
@@ -59,7 +59,12 @@ static void check_request(const struct vg_request *r, enum vg_parse_result res, 
     CHECK(r->file_id == 77 && r->offset == 1234 && r->line_no == 5);
     if (res != VG_PARSE_OK)
         return;
-    CHECK(r->line.n == size || r->line.n + 1 == size);
+    /* The line is the input without a leading byte order mark and trailing carriage returns. */
+    size_t off = (size_t)(r->line.p - data);
+    CHECK(off == 0 || (off == 3 && data[0] == 0xef && data[1] == 0xbb && data[2] == 0xbf));
+    CHECK(off + r->line.n <= size);
+    for (size_t i = off + r->line.n; i < size; i++)
+        CHECK(data[i] == '\r');
     if (r->flags & VG_REQ_HAS_ADDR) {
         struct vg_addr a;
         CHECK(vg_addr_parse(r->client.p, r->client.n, &a));

@@ -5,21 +5,17 @@
  * log line parsed with it when it compiles.
  *
  * Checks, besides memory errors: compile errors carry a message; a compiled format parses
- * without reading outside the line and every view it returns lies inside the line.
+ * without reading outside the line and every view it returns lies inside the line; with a
+ * parse buffer, the contract of fuzz_ingest_check.h holds.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_ingest_check.h"
 #include "ingest/ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            __builtin_trap();                                                                      \
-    } while (0)
 
 static void check_view(struct vg_str v, const uint8_t *base, size_t n)
 {
@@ -66,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(&r, 0x5a, sizeof r);
         r.line_no = 9;
         enum vg_parse_result res = vg_format_parse(fmt, line, line_n, &r);
-        CHECK(res >= VG_PARSE_OK && res <= VG_PARSE_BINARY);
+        CHECK(res >= VG_PARSE_OK && res <= VG_PARSE_RESULT_MAX);
         CHECK(r.line_no == 9);
         const struct vg_str views[] = {r.line,     r.client,  r.user,        r.request,
                                        r.method,   r.target,  r.path,        r.query,
@@ -78,6 +74,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct vg_addr a;
             CHECK(vg_addr_parse(r.client.p, r.client.n, &a));
             CHECK(memcmp(&a, &r.addr, sizeof a) == 0);
+        }
+        /* With a parse buffer (escape=json rewrites, joined targets and request lines). */
+        struct fuzz_line fl;
+        if (fuzz_line_init(&fl, line, line_n) == 0) {
+            fuzz_parse_check(fmt, &fl);
+            fuzz_line_fini(&fl);
         }
         free(line);
     }

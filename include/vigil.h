@@ -72,8 +72,11 @@ struct vg_error {
 typedef struct vg_engine vg_engine_t;
 
 struct vg_engine_config {
-    const char *format;            /* "combined" (default when NULL), "common",
-                                      "vhost_combined", or "nginx:<log_format string>" */
+    const char *format;            /* "auto" (default when NULL: detected per input), "combined",
+                                      "common", "vhost_combined", "main", "json", "caddy",
+                                      "traefik", "w3c", "haproxy[:Hdr,...]",
+                                      "nginx:<log_format string>", "apache:<LogFormat string>"
+                                      (docs/internals/ingest.md) */
     const char *const *rule_paths; /* extra rule files or directories (YAML), may be NULL */
     size_t n_rule_paths;
     int no_builtin_rules;          /* 1: load only rule_paths */
@@ -84,9 +87,27 @@ struct vg_engine_config {
     int threshold;                 /* anomaly score that makes an attack request (0 = 5) */
     const char *cache_dir;         /* where compiled rule databases are kept between runs
                                       (created if missing); NULL = compile every time */
+    const char *format_from;       /* "FILE:NAME": the log format NAME read from an nginx or
+                                      Apache configuration file (overrides format) */
+    const char *json_map;          /* "field=key,...": extra keys of JSON formats */
+    const char *real_ip;           /* field holding a forwarded chain (e.g. "X-Forwarded-For"):
+                                      the client is its rightmost address not in
+                                      trusted_proxies; NULL = the socket address */
+    const char *trusted_proxies;   /* "CIDR,CIDR,...", required with real_ip */
+    /* behaviour and attribution (docs/internals/behave.md) */
+    const char *behave_config;     /* behaviour configuration file read over the built-in
+                                      defaults (config/behave.conf); NULL = defaults only */
+    int no_behave;                 /* 1: signatures only (no behaviour, no incidents) */
+    long long incident_gap;        /* seconds (0 = the configuration's, default 1800) */
+    const char *const *asn_paths;  /* ASN CSVs (or one compiled .vgasn); NULL: the default
+                                      data/geo/asn-ipv4.csv and asn-ipv6.csv when present */
+    size_t n_asn_paths;
+    int no_asn;                    /* 1: no AS attribution */
+    const char *labels_path;       /* the user's labels, "CIDR label" lines; NULL = none */
 };
 
-#define VG_ENGINE_CONFIG_INIT {NULL, NULL, 0, 0, NULL, 0, 0, 1, 5, NULL}
+#define VG_ENGINE_CONFIG_INIT                                                                     \
+    {NULL, NULL, 0, 0, NULL, 0, 0, 1, 5, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0, NULL}
 
 /*
  * Builds an engine. On success *out owns the engine (free with vg_engine_free). On failure
@@ -132,6 +153,9 @@ vg_status vg_engine_test_rules(const vg_engine_t *eng,
 /* Geolocation provenance, e.g. "geo-whois-asn-country.mmdb (built 2026-06-17)"; "" if none. */
 const char *vg_engine_geo_provenance(const vg_engine_t *eng);
 
+/* ASN provenance, e.g. "ip-location-db asn 2.3.2026061719 (built 2026-06-17)"; "" if none. */
+const char *vg_engine_asn_provenance(const vg_engine_t *eng);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Scan: read logs, detect, write events, store, summarize.                                  */
 
@@ -148,9 +172,11 @@ struct vg_scan_options {
     FILE *diag;           /* where notes and the progress bar go (borrowed); NULL = nowhere */
     const char *command;  /* the command line, recorded with the run in the store; may be NULL */
     size_t chunk_size;    /* bytes per work unit (0 = 1 MiB); for tests */
+    int parse_only;       /* 1: read and parse only (no detection, no events; db_path ignored) */
+    FILE *records;        /* parse_only: every parsed line as a JSON object (borrowed), or NULL */
 };
 
-#define VG_SCAN_OPTIONS_INIT {0, NULL, NULL, 0, VG_PROGRESS_AUTO, NULL, NULL, 0}
+#define VG_SCAN_OPTIONS_INIT {0, NULL, NULL, 0, VG_PROGRESS_AUTO, NULL, NULL, 0, 0, NULL}
 
 /*
  * Scans the given inputs in order ("-" is standard input; gzip and zstd are detected from their
@@ -166,6 +192,14 @@ vg_status vg_scan(const vg_engine_t *eng, const struct vg_scan_options *opt,
 
 /* Frees a summary; NULL is harmless. */
 void vg_summary_free(vg_summary_t *sum);
+
+/*
+ * Orders inputs so that each rotated set is read oldest first (access.log.2.gz, access.log.1,
+ * access.log; dated access.log-YYYYMMDD[.gz] by date, before the live file). Sets and other
+ * files keep the relative order in which they were given. Sorts paths in place (the strings are
+ * not copied). Returns VG_OK or VG_E_NOMEM.
+ */
+vg_status vg_order_inputs(const char **paths, size_t n);
 
 /* Totals of a summary. */
 struct vg_totals {
@@ -191,6 +225,39 @@ vg_status vg_summary_write_text(const vg_summary_t *sum, FILE *f, int color);
 
 /* Writes the per-month summary as one JSON document. */
 vg_status vg_summary_write_json(const vg_summary_t *sum, FILE *f);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reports from the store (`vigil report`).                                                  */
+
+/*
+ * What a report covers and how it is written. Filters are text as a user types them (NULL: no
+ * filter): since/until "YYYY-MM-DD", "YYYY-MM", "YYYY-MM-DDTHH:MM:SSZ" or unix seconds (until a
+ * day or month includes all of it); site the logged host ("-" for requests without one);
+ * class a class name ("sqli", "scan", ...); country an ISO code; source an address or a CIDR
+ * network (IPv4 or IPv6).
+ */
+struct vg_report_options {
+    const char *db_path;     /* the store (must exist) */
+    const char *since, *until;
+    const char *site, *class_name, *country, *source;
+    const char *labels_path; /* show these labels on sources instead of the stored ones */
+    unsigned top;            /* rows of the top lists (0 = 10; VG_REPORT_ALL = every row) */
+    int json;                /* 1: one JSON document */
+    int color;               /* 1: ANSI colours (text only) */
+};
+
+#define VG_REPORT_ALL 0xffffffffu
+#define VG_REPORT_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0}
+
+/*
+ * Writes the report of what the store holds: per month and per site, the four counting units
+ * (attack requests, incidents, sources, campaigns) by class, country of the client address,
+ * AS and outcome; networks (/24, /48); top sources and top targeted paths; then the campaigns
+ * with their member incidents and why they were linked; provenance and the attribution caveat.
+ * Every byte from a log is escaped for the terminal or JSON. Errors: VG_E_INVAL (a bad filter,
+ * err says which), VG_E_STORE (no store or an unreadable one), VG_E_IO (cannot write).
+ */
+vg_status vg_report(const struct vg_report_options *opt, FILE *out, struct vg_error *err);
 
 /* ---------------------------------------------------------------------------------------- */
 /* One-call convenience: analyze a single log line.                                           */

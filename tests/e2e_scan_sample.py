@@ -37,7 +37,8 @@ GEO_DIR = os.environ.get("VG_GEO_DIR") or os.path.join(SOURCE_DIR, "data", "geo"
 LOG = os.path.join(SOURCE_DIR, "examples", "access.log")
 LABELS = os.path.join(SOURCE_DIR, "examples", "access.labels.tsv")
 TIMEOUT = 300
-CLASSES = {"sqli", "xss", "traversal", "rfi", "cmdi", "code", "ssti", "probe", "tool"}
+CLASSES = {"sqli", "xss", "traversal", "rfi", "cmdi", "code", "ssti", "probe", "tool", "scan",
+           "bruteforce", "flood"}
 OUTCOMES = {"possible-success", "refused", "failed", "unknown"}
 TOP_KEYS = ["@timestamp", "event", "source", "url", "http", "user_agent", "vigil", "log"]
 MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
@@ -205,9 +206,12 @@ class Sample(unittest.TestCase):
             self.assertEqual(self.data[off:off + len(line) + 1], line + b"\n")
             self.assertEqual(e["log"]["file"]["path"], LOG)
 
-    def test_events_are_in_input_order_one_per_line(self):
+    def test_events_are_one_per_line(self):
+        # Events come in the order they are decided: a behaviour detection writes the earlier
+        # requests of its burst when it fires (docs/internals/behave.md); log.line gives the
+        # input order.
         lines = [e["log"]["line"] for e in self.events]
-        self.assertEqual(lines, sorted(set(lines)))
+        self.assertEqual(sorted(lines), sorted(set(lines)))
 
     def test_event_fields_match_the_logged_request(self):
         for e in self.events:
@@ -435,10 +439,11 @@ class Sample(unittest.TestCase):
         _, a = read_events(ev_a)
         _, b = read_events(ev_b)
         self.assertTrue(all(e["log"]["line"] <= half for e in a))
-        self.assertTrue(all(e["log"]["line"] > half for e in b))
         for e in b:  # offsets and line numbers stay those of the whole file
             self.assertEqual(e["log"]["offset"], self.offsets[e["log"]["line"] - 1])
-        self.assertEqual([e["log"]["line"] for e in a + b], sorted(self.by_line))
+        # Requests the behaviour stage still held at the end of the first run (an episode not
+        # yet decided) are decided, and written, by the second: every line once in all.
+        self.assertEqual(sorted(e["log"]["line"] for e in a + b), sorted(self.by_line))
         self.assertEqual(self.store_events(db), len(self.events))
 
 

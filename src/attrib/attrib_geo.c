@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "attrib/attrib.h"
+#include "attrib/attrib_int.h"
 
 #define VG_GEO_MAX_DBS 8
 
@@ -132,6 +133,36 @@ static bool file_exists(const char *p)
     return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+bool vg_attrib_find_data_dir(const char *marker, char *out, size_t cap)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char dirs[4][PATH_MAX + 32];
+    size_t nd = 0;
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(dirs[nd++], sizeof dirs[0], "%s/../data/geo", exe);
+            snprintf(dirs[nd++], sizeof dirs[0], "%s/data/geo", exe);
+        }
+    }
+    snprintf(dirs[nd++], sizeof dirs[0], "./data/geo");
+    snprintf(dirs[nd++], sizeof dirs[0], "/usr/share/vigil/geo");
+    for (size_t i = 0; i < nd; i++) {
+        char path[sizeof dirs[0] + 256];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dirs[i], marker) >= sizeof path)
+            continue;
+        if (file_exists(path)) {
+            if ((size_t)snprintf(out, cap, "%s", dirs[i]) >= cap)
+                return false;
+            return true;
+        }
+    }
+    return false;
+}
+
 size_t vg_geo_default_paths(char **out, size_t cap)
 {
     size_t n = 0;
@@ -152,33 +183,14 @@ size_t vg_geo_default_paths(char **out, size_t cap)
         }
         return n;
     }
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char dirs[4][PATH_MAX + 32];
-    size_t nd = 0;
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(dirs[nd++], sizeof dirs[0], "%s/../data/geo", exe);
-            snprintf(dirs[nd++], sizeof dirs[0], "%s/data/geo", exe);
-        }
-    }
-    snprintf(dirs[nd++], sizeof dirs[0], "./data/geo");
-    snprintf(dirs[nd++], sizeof dirs[0], "/usr/share/vigil/geo");
-    static const char name[] = "/geo-whois-asn-country.mmdb";
-    for (size_t i = 0; i < nd && n < cap; i++) {
-        char path[sizeof dirs[0] + sizeof name];
-        size_t dl = strnlen(dirs[i], sizeof dirs[0]);
-        memcpy(path, dirs[i], dl);
-        memcpy(path + dl, name, sizeof name);
-        if (file_exists(path)) {
-            char *s = vg_strdup(path);
-            if (s)
-                out[n++] = s;
-            break;
-        }
+    char dir[PATH_MAX + 64];
+    static const char name[] = "geo-whois-asn-country.mmdb";
+    if (n < cap && vg_attrib_find_data_dir(name, dir, sizeof dir)) {
+        char path[sizeof dir + sizeof name + 1];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        char *s = vg_strdup(path);
+        if (s)
+            out[n++] = s;
     }
     return n;
 }

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +23,31 @@ enum { EXIT_OK = 0, EXIT_ATTACKS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_STORE
 
 static const char *prog = "vigil";
 
+/* Help text of the input options shared by scan and parse. */
+#define INPUT_OPTIONS_HELP                                                                         \
+    "  FILE...            plain, gzip or zstd files (detected from the content), - for\n"         \
+    "                     standard input, or globs ('logs/access.log*', expanded without a\n"     \
+    "                     shell); rotated sets are read oldest first (access.log.2.gz,\n"         \
+    "                     access.log.1, access.log)\n"                                          \
+    "  --format F         auto (default: detected per file from its first lines) | combined |\n" \
+    "                     common | vhost_combined | main | json | caddy | traefik | w3c |\n"     \
+    "                     haproxy[:Header,...] | 'nginx:[escape=json ]<log_format string>' |\n"   \
+    "                     'apache:<LogFormat string>', e.g.\n"                                   \
+    "                     'nginx:$remote_addr - $remote_user [$time_local] \"$request\" ...'\n"  \
+    "                     'apache:%%h %%l %%u %%t \\\"%%r\\\" %%>s %%b'\n"                            \
+    "  --format-from FILE:NAME  the log format NAME of an nginx (log_format) or Apache\n"         \
+    "                     (LogFormat) configuration file\n"                                      \
+    "  --json-map F=KEY,...  JSON keys for fields (client, time, method, target, status,\n"       \
+    "                     bytes, referer, user_agent, host, cookie, body, header:NAME, ignore,\n" \
+    "                     ...); KEY may be a dotted path (request.uri)\n"                         \
+    "  --real-ip FIELD    take the client from a logged forwarded chain (e.g.\n"                 \
+    "                     X-Forwarded-For): its rightmost address not in --trusted-proxies,\n"    \
+    "                     when the socket address is trusted\n"                                   \
+    "  --trusted-proxies CIDR,...  the proxies whose forwarded chain is believed\n"              \
+    "  --max-line BYTES   longest line accepted (default 65536); longer lines are\n"             \
+    "                     counted as oversize, sampled and skipped\n"
+
+
 static void usage_main(FILE *f)
 {
     fprintf(f,
@@ -32,6 +58,10 @@ static void usage_main(FILE *f)
             "commands:\n"
             "  scan FILE...     scan access logs (plain, .gz, .zst or - for stdin), write attack\n"
             "                   events and a store, print a summary per month\n"
+            "  report           what the store holds: per month and site, attack requests,\n"
+            "                   incidents, sources and campaigns by class, country, AS, outcome\n"
+            "  parse FILE...    read logs without detection: the format of each file, counts,\n"
+            "                   and with --records every parsed line as JSON\n"
             "  explain LINE     show how one log line is parsed, decoded, scored and attributed\n"
             "                   (also: explain - for lines on stdin, explain --line N FILE)\n"
             "  rules list       list the loaded rules (id, class, score, paranoia, fields)\n"
@@ -54,14 +84,11 @@ static void usage_scan(FILE *f)
             "top targeted paths.\n"
             "\n"
             "input:\n"
-            "  --format F         combined (default) | common | vhost_combined |\n"
-            "                     'nginx:<log_format string>', e.g.\n"
-            "                     'nginx:$remote_addr - $remote_user [$time_local] \"$request\" "
-            "$status $body_bytes_sent'\n"
-            "  --max-line BYTES   longest line accepted (default 65536); longer lines are\n"
-            "                     counted as oversize, sampled and skipped\n"
+            INPUT_OPTIONS_HELP
+
             "detection:\n"
-            "  --rules PATH       extra YAML rule file or directory (repeatable); see docs/rules.md\n"
+            "  --rules PATH       extra YAML rule file or directory (repeatable): regex rules,\n"
+            "                     or `operator: sqli|xss` (SQL grammar, HTML/JS lexer); docs/rules.md\n"
             "  --no-builtin-rules use only the --rules files\n"
             "  --paranoia N       1..4, rules above this level are off (default 1)\n"
             "  --threshold N      anomaly score that makes an attack request (default 5)\n"
@@ -69,8 +96,24 @@ static void usage_scan(FILE *f)
             "  --geo PATH         MMDB country database (repeatable); default: data/geo of the\n"
             "                     installation or source tree, or $VIGIL_GEO\n"
             "  --no-geo           no geolocation\n"
+            "  --asn PATH         ASN ranges: ip-location-db CSV (asn-ipv4.csv, asn-ipv6.csv;\n"
+            "                     repeatable) or a compiled .vgasn; default: data/geo of the\n"
+            "                     installation or source tree, or $VIGIL_ASN. The CSVs are compiled\n"
+            "                     once into asn.vgasn beside them\n"
+            "  --no-asn           no AS attribution\n"
+            "  --labels FILE      your labels for networks, \"CIDR label\" lines (tor-exit, cloud,\n"
+            "                     partner, own-network ...), shown on every source\n"
+            "behaviour (docs/internals/behave.md):\n"
+            "  --behave-config FILE  thresholds, windows and lists read over the built-in\n"
+            "                     defaults (config/behave.conf in the source tree)\n"
+            "  --no-behave        signatures only: no forced browsing, probing, brute force,\n"
+            "                     flood or tool-fingerprint detection\n"
+            "  --incident-gap DUR longest quiet time inside one incident (default 30m; 90s,\n"
+            "                     45m, 2h or seconds)\n"
             "output:\n"
-            "  --events FILE|-    write one JSON object per attack request (- = stdout)\n"
+            "  --events FILE|-    write one JSON object per attack request (- = stdout), in the\n"
+            "                     order they are decided: a detection that needs several requests\n"
+            "                     writes the earlier requests of its burst when it fires\n"
             "  --db PATH          SQLite store (default ./vigil.db); files already complete in it\n"
             "                     are skipped, interrupted ones resume where they stopped\n"
             "  --no-store         do not write a store\n"
@@ -89,6 +132,31 @@ static void usage_scan(FILE *f)
             "exit status: 0 ok, 1 attacks found (with --fail-on-attack), 2 usage or\n"
             "configuration error, 3 input error (missing, unreadable or corrupt input; every\n"
             "line before the damage is still counted), 4 store error.\n");
+}
+
+static void usage_parse(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil parse [options] FILE...\n"
+            "\n"
+            "Reads access logs as scan does (same formats, detection, inputs) but runs no\n"
+            "detection and writes no store: it says which format each file was read with and how\n"
+            "many lines parsed, and with --records writes every line as one JSON object (the\n"
+            "fields vigil read, log escapes undone; malformed lines with the reason). Use it to\n"
+            "check a format before a scan, and to measure parsing speed.\n"
+            "\n"
+            "input:\n"
+            INPUT_OPTIONS_HELP
+            "output:\n"
+            "  --records FILE|-   every line as JSON: file, line, offset, time (UTC), client,\n"
+            "                     peer, forwarded, user, method, target, path, query, protocol,\n"
+            "                     status, bytes, referer, user_agent, host, cookie,\n"
+            "                     content_type, body, headers; or malformed and text\n"
+            "  --json             print the summary as JSON      --quiet   print no summary\n"
+            "  --progress WHEN    auto (default: on a terminal) | always | never\n"
+            "  --threads N        worker threads (default: number of CPUs)\n"
+            "\n"
+            "exit status: 0 ok, 2 usage, 3 input error (missing, corrupt, format not detected).\n");
 }
 
 static void usage_rules(FILE *f)
@@ -117,6 +185,105 @@ static void usage_explain(FILE *f)
             "  --geo PATH, --no-geo, --no-cache   as for scan\n"
             "\n"
             "exit status: 0 explained (whatever the verdict), 2 usage, 3 input error.\n");
+}
+
+/* The input options shared by scan and parse. Returns 1 when handled, 0 when not an input
+   option. */
+enum { O_FORMAT_FROM = 200, O_JSON_MAP, O_REAL_IP, O_TRUSTED };
+#define INPUT_LONG_OPTIONS                                                                         \
+    {"format-from", required_argument, NULL, O_FORMAT_FROM},                                       \
+        {"json-map", required_argument, NULL, O_JSON_MAP},                                         \
+        {"real-ip", required_argument, NULL, O_REAL_IP},                                           \
+        {"trusted-proxies", required_argument, NULL, O_TRUSTED}
+
+static int input_option(int opt, const char *arg, struct vg_engine_config *cfg)
+{
+    switch (opt) {
+    case O_FORMAT_FROM:
+        cfg->format_from = arg;
+        return 1;
+    case O_JSON_MAP:
+        cfg->json_map = arg;
+        return 1;
+    case O_REAL_IP:
+        cfg->real_ip = arg;
+        return 1;
+    case O_TRUSTED:
+        cfg->trusted_proxies = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static bool has_glob_chars(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+/* The inputs of a command: *paths borrows from argv and from the owned copies in owned. */
+struct inputs {
+    const char **paths;
+    size_t n;
+    char **owned;
+    size_t n_owned;
+};
+
+static void inputs_free(struct inputs *in)
+{
+    for (size_t i = 0; i < in->n_owned; i++)
+        free(in->owned[i]);
+    free(in->owned);
+    free(in->paths);
+    memset(in, 0, sizeof *in);
+}
+
+/*
+ * The inputs to read: arguments as given, globs expanded (with glob(3), never a shell; a glob
+ * that matches nothing stays as it is, so that its absence is reported; a file whose name holds
+ * glob characters is taken as it is), then rotated sets put oldest first. Returns false on
+ * memory errors.
+ */
+static bool expand_inputs(int argc, char **argv, int first, struct inputs *in)
+{
+    memset(in, 0, sizeof *in);
+    size_t cap = (size_t)(argc - first) + 1;
+    in->paths = calloc(cap, sizeof *in->paths);
+    if (!in->paths)
+        return false;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        glob_t g;
+        memset(&g, 0, sizeof g);
+        if (strcmp(a, "-") == 0 || !has_glob_chars(a) || access(a, F_OK) == 0 ||
+            glob(a, GLOB_ERR, NULL, &g) != 0 || g.gl_pathc == 0) {
+            globfree(&g);
+            in->paths[in->n++] = a;
+            continue;
+        }
+        const char **np = realloc(in->paths, (cap + g.gl_pathc) * sizeof *np);
+        char **no = realloc(in->owned, (in->n_owned + g.gl_pathc) * sizeof *no);
+        if (np)
+            in->paths = np;
+        if (no)
+            in->owned = no;
+        if (!np || !no) {
+            globfree(&g);
+            return false;
+        }
+        cap += g.gl_pathc;
+        for (size_t j = 0; j < g.gl_pathc; j++) {
+            char *d = strdup(g.gl_pathv[j]);
+            if (!d) {
+                globfree(&g);
+                return false;
+            }
+            in->owned[in->n_owned++] = d;
+            in->paths[in->n++] = d;
+        }
+        globfree(&g);
+    }
+    return vg_order_inputs(in->paths, in->n) == VG_OK;
 }
 
 static int exit_for(vg_status st)
@@ -246,15 +413,41 @@ static int rule_option(int opt, const char *arg, int o_rules, int o_no_builtin, 
     return 0;
 }
 
+/* "90s", "30m", "2h", "1d" or plain seconds; -1 when it is none of these. */
+static long long parse_duration(const char *s)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return -1;
+    long long mult = 1;
+    if (*end == 's')
+        end++;
+    else if (*end == 'm')
+        mult = 60, end++;
+    else if (*end == 'h')
+        mult = 3600, end++;
+    else if (*end == 'd')
+        mult = 86400, end++;
+    if (*end || v > 365LL * 86400 / mult)
+        return -1;
+    return v * mult;
+}
+
 static int cmd_scan(int argc, char **argv)
 {
     enum {
         O_FORMAT = 256, O_EVENTS, O_DB, O_NO_STORE, O_THREADS, O_QUIET, O_JSON, O_GEO, O_NO_GEO,
         O_RULES, O_NO_BUILTIN, O_PARANOIA, O_THRESHOLD, O_MAX_LINE, O_PROGRESS, O_FAIL, O_HELP,
-        O_CHUNK, O_NO_CACHE
+        O_CHUNK, O_NO_CACHE, O_BEHAVE_CONFIG, O_NO_BEHAVE, O_INCIDENT_GAP, O_ASN, O_NO_ASN,
+        O_LABELS
     };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
+        INPUT_LONG_OPTIONS,
         {"events", required_argument, NULL, O_EVENTS},
         {"db", required_argument, NULL, O_DB},
         {"no-store", no_argument, NULL, O_NO_STORE},
@@ -272,12 +465,20 @@ static int cmd_scan(int argc, char **argv)
         {"fail-on-attack", no_argument, NULL, O_FAIL},
         {"chunk-size", required_argument, NULL, O_CHUNK}, /* undocumented: tests */
         {"no-cache", no_argument, NULL, O_NO_CACHE},
+        {"behave-config", required_argument, NULL, O_BEHAVE_CONFIG},
+        {"no-behave", no_argument, NULL, O_NO_BEHAVE},
+        {"incident-gap", required_argument, NULL, O_INCIDENT_GAP},
+        {"asn", required_argument, NULL, O_ASN},
+        {"no-asn", no_argument, NULL, O_NO_ASN},
+        {"labels", required_argument, NULL, O_LABELS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
     struct vg_scan_options sopt = VG_SCAN_OPTIONS_INIT;
     struct rule_opts ro = {{0}, 0};
+    const char *asns[MAX_MULTI];
+    size_t n_asns = 0;
     const char *geos[MAX_MULTI];
     size_t n_geos = 0;
     const char *events_path = NULL, *db = "vigil.db";
@@ -289,7 +490,7 @@ static int cmd_scan(int argc, char **argv)
         int r = rule_option(c, optarg, O_RULES, O_NO_BUILTIN, O_PARANOIA, &ro, &cfg);
         if (r < 0)
             return EXIT_USAGE;
-        if (r > 0)
+        if (r > 0 || input_option(c, optarg, &cfg))
             continue;
         switch (c) {
         case O_FORMAT:
@@ -369,6 +570,36 @@ static int cmd_scan(int argc, char **argv)
         case O_NO_CACHE:
             no_cache = true;
             break;
+        case O_BEHAVE_CONFIG:
+            cfg.behave_config = optarg;
+            break;
+        case O_NO_BEHAVE:
+            cfg.no_behave = 1;
+            break;
+        case O_INCIDENT_GAP: {
+            long long gap = parse_duration(optarg);
+            if (gap <= 0) {
+                fprintf(stderr, "%s: --incident-gap wants a duration (90s, 30m, 2h, 1d or "
+                                "seconds), not '%s'\n",
+                        prog, optarg);
+                return EXIT_USAGE;
+            }
+            cfg.incident_gap = gap;
+            break;
+        }
+        case O_ASN:
+            if (n_asns == MAX_MULTI) {
+                fprintf(stderr, "%s: too many --asn options\n", prog);
+                return EXIT_USAGE;
+            }
+            asns[n_asns++] = optarg;
+            break;
+        case O_NO_ASN:
+            cfg.no_asn = 1;
+            break;
+        case O_LABELS:
+            cfg.labels_path = optarg;
+            break;
         case O_HELP:
         case 'h':
             usage_scan(stdout);
@@ -387,6 +618,8 @@ static int cmd_scan(int argc, char **argv)
     cfg.n_rule_paths = ro.n;
     cfg.geo_paths = n_geos ? geos : NULL;
     cfg.n_geo_paths = n_geos;
+    cfg.asn_paths = n_asns ? asns : NULL;
+    cfg.n_asn_paths = n_asns;
     char cache[4096];
     if (!no_cache && default_cache_dir(cache, sizeof cache))
         cfg.cache_dir = cache;
@@ -424,9 +657,20 @@ static int cmd_scan(int argc, char **argv)
 
     vg_summary_t *sum = NULL;
     memset(&err, 0, sizeof err);
-    st = vg_scan(eng, &sopt, (const char *const *)argv + optind, (size_t)(argc - optind), &sum,
-                 &err);
-    int rc = exit_for(st);
+    struct inputs inputs;
+    if (!expand_inputs(argc, argv, optind, &inputs)) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        inputs_free(&inputs);
+        if (events && !events_stdout)
+            fclose(events);
+        vg_engine_free(eng);
+        free(command);
+        return EXIT_STORE;
+    }
+    st = vg_scan(eng, &sopt, inputs.paths, inputs.n, &sum, &err);
+    inputs_free(&inputs);
+    /* A format that cannot be detected in a file is a problem of that input. */
+    int rc = st == VG_E_FORMAT ? EXIT_INPUT : exit_for(st);
     if (st != VG_OK)
         print_error(&err, st);
     if (events && !events_stdout && fclose(events) != 0) {
@@ -459,6 +703,165 @@ static int cmd_scan(int argc, char **argv)
     vg_summary_free(sum);
     vg_engine_free(eng);
     free(command);
+    return rc;
+}
+
+/* `vigil parse`: the scan pipeline without detection (formats, counts, parsed records). */
+static int cmd_parse(int argc, char **argv)
+{
+    enum {
+        O_FORMAT = 256, O_RECORDS, O_THREADS, O_QUIET, O_JSON, O_MAX_LINE, O_PROGRESS, O_CHUNK,
+        O_NO_CACHE, O_HELP
+    };
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, O_FORMAT},
+        INPUT_LONG_OPTIONS,
+        {"records", required_argument, NULL, O_RECORDS},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"json", no_argument, NULL, O_JSON},
+        {"max-line", required_argument, NULL, O_MAX_LINE},
+        {"progress", required_argument, NULL, O_PROGRESS},
+        {"chunk-size", required_argument, NULL, O_CHUNK}, /* undocumented: tests */
+        {"no-cache", no_argument, NULL, O_NO_CACHE},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
+    struct vg_scan_options sopt = VG_SCAN_OPTIONS_INIT;
+    const char *records_path = NULL;
+    bool quiet = false, json = false, no_cache = false;
+    unsigned long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (input_option(c, optarg, &cfg))
+            continue;
+        switch (c) {
+        case O_FORMAT:
+            cfg.format = optarg;
+            break;
+        case O_RECORDS:
+            records_path = optarg;
+            break;
+        case O_THREADS:
+            if (!parse_uint(optarg, 256, &v) || v == 0) {
+                fprintf(stderr, "%s: --threads wants a number from 1 to 256, not '%s'\n", prog,
+                        optarg);
+                return EXIT_USAGE;
+            }
+            sopt.threads = (unsigned)v;
+            break;
+        case O_QUIET:
+            quiet = true;
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        case O_MAX_LINE:
+            if (!parse_uint(optarg, 64ul * 1024 * 1024, &v) || v < 256) {
+                fprintf(stderr, "%s: --max-line wants a byte count from 256 to 67108864, not '%s'\n",
+                        prog, optarg);
+                return EXIT_USAGE;
+            }
+            sopt.max_line = v;
+            break;
+        case O_CHUNK:
+            if (!parse_uint(optarg, 256ul * 1024 * 1024, &v) || v < 1024) {
+                fprintf(stderr, "%s: --chunk-size wants at least 1024 bytes\n", prog);
+                return EXIT_USAGE;
+            }
+            sopt.chunk_size = v;
+            break;
+        case O_PROGRESS:
+            if (strcmp(optarg, "auto") == 0)
+                sopt.progress = VG_PROGRESS_AUTO;
+            else if (strcmp(optarg, "always") == 0)
+                sopt.progress = VG_PROGRESS_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                sopt.progress = VG_PROGRESS_NEVER;
+            else {
+                fprintf(stderr, "%s: --progress wants auto, always or never\n", prog);
+                return EXIT_USAGE;
+            }
+            break;
+        case O_NO_CACHE:
+            no_cache = true;
+            break;
+        case O_HELP:
+        case 'h':
+            usage_parse(stdout);
+            return EXIT_OK;
+        default:
+            fprintf(stderr, "Try 'vigil help parse'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "%s parse: no input files (use - for standard input)\n", prog);
+        usage_parse(stderr);
+        return EXIT_USAGE;
+    }
+    cfg.no_geo = 1;
+    char cache[4096];
+    if (!no_cache && default_cache_dir(cache, sizeof cache))
+        cfg.cache_dir = cache;
+    struct vg_error err;
+    memset(&err, 0, sizeof err);
+    vg_engine_t *eng = NULL;
+    vg_status st = vg_engine_new(&cfg, &eng, &err);
+    if (st != VG_OK) {
+        print_error(&err, st);
+        return st == VG_E_NOMEM ? EXIT_STORE : EXIT_USAGE;
+    }
+    FILE *records = NULL;
+    bool records_stdout = records_path && strcmp(records_path, "-") == 0;
+    if (records_path) {
+        records = records_stdout ? stdout : fopen(records_path, "w");
+        if (!records) {
+            fprintf(stderr, "%s: cannot write records to %s: %s\n", prog, records_path,
+                    strerror(errno));
+            vg_engine_free(eng);
+            return EXIT_INPUT;
+        }
+    }
+    FILE *out = records_stdout ? stderr : stdout;
+    sopt.parse_only = 1;
+    sopt.records = records;
+    sopt.diag = stderr;
+    struct inputs inputs;
+    vg_summary_t *sum = NULL;
+    if (!expand_inputs(argc, argv, optind, &inputs)) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        st = VG_E_NOMEM;
+    } else {
+        st = vg_scan(eng, &sopt, inputs.paths, inputs.n, &sum, &err);
+    }
+    inputs_free(&inputs);
+    int rc = st == VG_E_FORMAT ? EXIT_INPUT : exit_for(st);
+    if (st != VG_OK && st != VG_E_NOMEM)
+        print_error(&err, st);
+    if (records && !records_stdout && fclose(records) != 0 && rc == EXIT_OK)
+        rc = EXIT_INPUT;
+    if (records_stdout && fflush(stdout) != 0 && rc == EXIT_OK)
+        rc = EXIT_INPUT;
+    if (sum && !quiet) {
+        vg_status ws;
+        if (json) {
+            ws = vg_summary_write_json(sum, out);
+        } else {
+            ws = vg_summary_write_text(sum, out, 0);
+            struct vg_totals t;
+            vg_summary_totals(sum, &t);
+            double secs = vg_summary_elapsed(sum);
+            fprintf(out, "parsed %llu lines in %.3f s (%.0f lines/s)\n",
+                    (unsigned long long)t.lines, secs, secs > 0 ? (double)t.lines / secs : 0.0);
+        }
+        if (ws != VG_OK && rc == EXIT_OK)
+            rc = EXIT_INPUT;
+    }
+    vg_summary_free(sum);
+    vg_engine_free(eng);
     return rc;
 }
 
@@ -693,6 +1096,126 @@ static int cmd_explain(int argc, char **argv)
     return rc;
 }
 
+static void usage_report(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil report [options]\n"
+            "\n"
+            "Summarizes what the store holds, per month and per site (the logged virtual host),\n"
+            "in the four counting units: attack requests (flagged log lines), incidents (runs of\n"
+            "attack requests from one source against one site), sources (client addresses) and\n"
+            "campaigns (incidents linked by a shared tool, payload family, network or AS at\n"
+            "close times). Each is broken down by class, country and AS of the client address,\n"
+            "and outcome (possible success 2xx/3xx, refused 4xx, failed 5xx), with networks\n"
+            "(/24, /48), top sources, top targeted paths, and every campaign with its members\n"
+            "and why they were linked.\n"
+            "\n"
+            "  --db PATH          the store (default ./vigil.db)\n"
+            "  --since WHEN       from this time: YYYY-MM-DD, YYYY-MM, YYYY-MM-DDTHH:MM:SSZ or\n"
+            "                     unix seconds\n"
+            "  --until WHEN       up to this time (a day or month is included whole)\n"
+            "  --site HOST        one site (- for requests logged without a host)\n"
+            "  --class CLASS      sqli, xss, traversal, rfi, cmdi, code, ssti, probe, tool, scan,\n"
+            "                     bruteforce, flood\n"
+            "  --country CC       client addresses of one country (ISO code)\n"
+            "  --source ADDR|CIDR one address or network (IPv4 or IPv6)\n"
+            "  --labels FILE      show these labels (\"CIDR label\" lines) instead of the stored ones\n"
+            "  --top N            rows in the top lists (default 10; 0 = all)\n"
+            "  --json             one JSON document instead of text\n"
+            "\n"
+            "Colour is used on a terminal unless NO_COLOR is set. Countries, networks and AS are\n"
+            "those of the client addresses as logged, from the databases named at the end of the\n"
+            "report, not necessarily where the people are.\n"
+            "\n"
+            "exit status: 0 ok, 2 usage (a bad filter), 4 store error (no store, unreadable).\n");
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    enum { O_DB = 256, O_SINCE, O_UNTIL, O_SITE, O_CLASS, O_COUNTRY, O_SOURCE, O_LABELS, O_TOP,
+           O_JSON, O_HELP };
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, O_DB},
+        {"since", required_argument, NULL, O_SINCE},
+        {"until", required_argument, NULL, O_UNTIL},
+        {"site", required_argument, NULL, O_SITE},
+        {"class", required_argument, NULL, O_CLASS},
+        {"country", required_argument, NULL, O_COUNTRY},
+        {"source", required_argument, NULL, O_SOURCE},
+        {"labels", required_argument, NULL, O_LABELS},
+        {"top", required_argument, NULL, O_TOP},
+        {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct vg_report_options ro = VG_REPORT_OPTIONS_INIT;
+    ro.db_path = "vigil.db";
+    unsigned long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DB:
+            ro.db_path = optarg;
+            break;
+        case O_SINCE:
+            ro.since = optarg;
+            break;
+        case O_UNTIL:
+            ro.until = optarg;
+            break;
+        case O_SITE:
+            ro.site = optarg;
+            break;
+        case O_CLASS:
+            ro.class_name = optarg;
+            break;
+        case O_COUNTRY:
+            ro.country = optarg;
+            break;
+        case O_SOURCE:
+            ro.source = optarg;
+            break;
+        case O_LABELS:
+            ro.labels_path = optarg;
+            break;
+        case O_TOP:
+            if (!parse_uint(optarg, 1000000, &v)) {
+                fprintf(stderr, "%s: --top wants a number (0 = all), not '%s'\n", prog, optarg);
+                return EXIT_USAGE;
+            }
+            ro.top = v ? (unsigned)v : VG_REPORT_ALL;
+            break;
+        case O_JSON:
+            ro.json = 1;
+            break;
+        case O_HELP:
+        case 'h':
+            usage_report(stdout);
+            return EXIT_OK;
+        default:
+            fprintf(stderr, "Try 'vigil help report'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s report: unexpected argument '%s'\n", prog, argv[optind]);
+        return EXIT_USAGE;
+    }
+    ro.color = !ro.json && isatty(fileno(stdout)) && !getenv("NO_COLOR");
+    struct vg_error err;
+    memset(&err, 0, sizeof err);
+    vg_status st = vg_report(&ro, stdout, &err);
+    if (st != VG_OK) {
+        print_error(&err, st);
+        return st == VG_E_INVAL || st == VG_E_IO ? (st == VG_E_IO ? EXIT_INPUT : EXIT_USAGE)
+                                                : EXIT_STORE;
+    }
+    if (fflush(stdout) != 0)
+        return EXIT_INPUT;
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -704,6 +1227,10 @@ int main(int argc, char **argv)
         return cmd_scan(argc - 1, argv + 1);
     if (strcmp(cmd, "rules") == 0)
         return cmd_rules(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "parse") == 0)
+        return cmd_parse(argc - 1, argv + 1);
     if (strcmp(cmd, "explain") == 0)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
@@ -715,6 +1242,10 @@ int main(int argc, char **argv)
             usage_scan(stdout);
         else if (argc > 2 && strcmp(argv[2], "rules") == 0)
             usage_rules(stdout);
+        else if (argc > 2 && strcmp(argv[2], "report") == 0)
+            usage_report(stdout);
+        else if (argc > 2 && strcmp(argv[2], "parse") == 0)
+            usage_parse(stdout);
         else if (argc > 2 && strcmp(argv[2], "explain") == 0)
             usage_explain(stdout);
         else

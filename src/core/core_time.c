@@ -61,5 +61,7 @@ void vg_time_format_iso(int64_t t, char *out)
     vg_civil_from_unix(t, &y, &mo, &d, &h, &mi, &s);
     if (y < 0 || y > 9999)
         y = 0;
-    snprintf(out, 21, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s);
+    /* The modulo bounds each field for the compiler's truncation check; the values are in range. */
+    snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)y % 10000u, (unsigned)mo % 100u,
+             (unsigned)d % 100u, (unsigned)h % 100u, (unsigned)mi % 100u, (unsigned)s % 100u);
 }

@@ -21,6 +21,15 @@ struct vg_event_hit {
     struct vg_str field;   /* "path", "args:q", "user_agent", ... */
     struct vg_str match;   /* the matched bytes, as the rule saw them (after transform) */
     const char *transform; /* "decoded" or "raw" */
+    struct vg_str detail;  /* lexer rules: what the lexer recognised ("sqli single-quote
+                              tautology s&n=nc"); empty for regex rules */
+};
+
+/* A behaviour detection of an event: which detector, its class, and why (vigil.detections). */
+struct vg_event_detection {
+    const char *detector;       /* "forced-browsing", "brute-force", ... */
+    const char *class_name;     /* "scan", "bruteforce", ... */
+    const char *why;            /* e.g. "412 misses (HTTP 404 and the like) on 409 distinct paths" */
 };
 
 struct vg_event {
@@ -47,6 +56,19 @@ struct vg_event {
     int64_t file_id;            /* store id of the file, 0 without store */
     uint64_t offset;            /* byte offset of the line in the decompressed input */
     uint64_t line_no;           /* 1-based */
+    /* attribution beyond the country, and behaviour (behave/); zero/NULL when not known */
+    uint32_t asn;               /* AS number, 0 when unknown */
+    const char *as_org;         /* AS organisation, NULL when unknown */
+    const char *asn_provenance; /* ASN database name and date, NULL when none */
+    const char *labels;         /* the user's labels of the address ("tor-exit,cloud"), or NULL */
+    const char *net;            /* /24 or /48 roll-up of the address, or NULL */
+    const char *incident;       /* incident id, or NULL when incidents are not tracked */
+    const char *tool;           /* attack tool the source was identified as, or NULL */
+    unsigned n_detections;
+    const struct vg_event_detection *detections;
+    int size_anomaly;           /* 1: a 2xx answer unusually large or small for its path */
+    char net_buf[64];           /* storage net and labels may point into */
+    char labels_buf[96];
 };
 
 /* "possible-success" (2xx/3xx), "refused" (4xx), "failed" (5xx), "unknown" (else). */

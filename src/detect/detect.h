@@ -37,6 +37,9 @@ enum vg_class {
     VG_CLASS_SSTI,      /* "ssti": server-side template injection */
     VG_CLASS_PROBE,     /* "probe": sensitive-file and admin-panel probing */
     VG_CLASS_TOOL,      /* "tool": known attack-tool fingerprint */
+    VG_CLASS_SCAN,      /* "scan": forced browsing / content discovery (behaviour, behave/) */
+    VG_CLASS_BRUTEFORCE, /* "bruteforce": credential brute force or stuffing (behaviour) */
+    VG_CLASS_FLOOD,     /* "flood": request flood against a site (behaviour) */
     VG_CLASS_COUNT
 };
 
@@ -85,6 +88,17 @@ struct vg_rule_example {
     bool must_match;
 };
 
+/* How a rule decides: a regular expression, or one of the injection lexers. */
+enum vg_rule_op {
+    VG_OP_REGEX = 0, /* "regex": the pattern in `regex` (Vectorscan / PCRE2) */
+    VG_OP_SQLI,      /* "sqli": SQL injection by grammar (detect_sqli.h) */
+    VG_OP_XSS,       /* "xss": cross-site scripting by an HTML/JS lexer (detect_xss.h) */
+    VG_OP_COUNT
+};
+
+/* "regex", "sqli", "xss"; NULL when out of range. */
+const char *vg_rule_op_name(enum vg_rule_op op);
+
 struct vg_rule {
     uint32_t id;
     char *message;
@@ -94,7 +108,8 @@ struct vg_rule {
     int paranoia;        /* 1..4 */
     uint32_t fields;     /* bit (1u << enum vg_field) per field the rule inspects */
     enum vg_transform transform;
-    char *regex;         /* PCRE syntax */
+    enum vg_rule_op op;  /* VG_OP_REGEX unless `operator:` names a lexer */
+    char *regex;         /* PCRE syntax; NULL for lexer operators */
     bool caseless;       /* default true */
     char **refs;         /* "CAPEC-66", "CWE-89", "CVE-2021-41773", "T1190", ... */
     size_t n_refs;
@@ -175,7 +190,11 @@ struct vg_hit {
     struct vg_str subject;      /* the bytes the rule matched in (borrowed from the scratch or
                                    the line; valid until the next vg_detect_request) */
     size_t match_start;         /* span of the match in subject; start is exact only after */
-    size_t match_end;           /*   vg_detect_spans (before: start == end) */
+    size_t match_end;           /*   vg_detect_spans (before: start == end); lexer rules: the
+                                     part of the value the lexer says broke out, always exact */
+    const char *note;           /* lexer rules: what the lexer saw, e.g. "sqli single-quote
+                                   tautology s&n=nc" (borrowed like subject); NULL for regex
+                                   rules */
 };
 
 struct vg_verdict {

@@ -9,7 +9,9 @@
  * runs exactly in the view's databases. A pattern Vectorscan rejects (backreferences, lookaround,
  * atomic groups ...) is compiled in prefilter mode (a superset) and each prefilter hit is
  * confirmed with PCRE2; a pattern Vectorscan cannot even prefilter runs with PCRE2 alone.
- * Patterns that can match the empty string are errors.
+ * Patterns that can match the empty string are errors. Lexer rules (operator: sqli | xss) have
+ * no pattern: they are listed apart and run on the subjects of their fields after the regex
+ * scan (see vg_scan_lexers and docs/internals/detect_lexers.md).
  *
  * Databases. Within a view, fields whose rule sets are identical share one database ("field
  * group"), so a field is scanned only with the rules that inspect it: the user agent is not run
@@ -21,7 +23,9 @@
  * back line after line. Each scratch remembers, in a small direct-mapped table, the confirmed
  * matches of recent short subjects per (view, field group); a subject seen again replays them
  * instead of scanning. Entries are verified byte for byte, so the memo changes speed, never
- * results. Performance note: on the dev corpus most subjects hit; unseen input costs a hash.
+ * results. An entry also remembers that the group's lexer rules found nothing in the subject
+ * (field groups are formed over regex and lexer rules alike, so that holds for every field of
+ * the group). Performance note: on the dev corpus most subjects hit; unseen input costs a hash.
  *
  * Scanning. For each field the request has (method, path, query, every argument name and value
  * of the query and of a logged urlencoded body, user agent, referer, host, cookie, body,
@@ -47,12 +51,15 @@
 
 #include "decode/decode.h"
 #include "detect/detect_int.h"
+#include "detect/detect_sqli.h"
+#include "detect/detect_xss.h"
 
 /* How a rule runs. */
 enum vg_rule_mode {
     VG_MODE_EXACT = 0, /* Vectorscan, exact */
     VG_MODE_PREFILTER, /* Vectorscan prefilter, confirmed by PCRE2 */
-    VG_MODE_PCRE       /* PCRE2 alone (Vectorscan cannot even prefilter the pattern) */
+    VG_MODE_PCRE,      /* PCRE2 alone (Vectorscan cannot even prefilter the pattern) */
+    VG_MODE_LEXER      /* an injection lexer (operator: sqli | xss), no pattern */
 };
 
 /* PCRE2 resource caps per match (Security note: bounds backtracking on hostile input). */
@@ -87,6 +94,9 @@ struct vg_detector {
     int paranoia;
     const char *cache_dir;    /* compiled-database cache (borrowed during vg_detector_new) */
     char **fields_text;       /* per rule: "args,cookie" ... (for listings) */
+    uint32_t *lexers;         /* indexes of the lexer rules, in rule order */
+    size_t n_lexers;
+    uint32_t lex_fields[VG_T_COUNT]; /* fields some lexer rule of the view inspects */
     char hash[2 * 32 + 1];
 };
 
@@ -107,7 +117,36 @@ struct vg_memo {
     uint8_t view;
     uint8_t group;
     uint8_t n;
+    uint8_t lex_clean;        /* the group's lexer rules ran on the subject and found nothing */
     struct vg_cand m[VG_MEMO_MAX_HITS];
+    uint8_t bytes[VG_MEMO_MAX_LEN];
+};
+
+#define VG_LMEMO_SLOTS 1024u /* lexer verdicts remembered per scratch (power of two) */
+#define VG_CMEMO_SLOTS 2048u /* clean raw subjects remembered per scratch (power of two) */
+
+/*
+ * A raw field value whose decoded view nothing fired on (no regex match, lexers clean): seen
+ * again, its decoded view is neither made nor scanned. Keyed by the raw bytes, the decode kind
+ * and the field group of the decoded view; keeps the decode flags the value produced.
+ */
+struct vg_cmemo {
+    uint64_t hash;            /* 0: empty slot */
+    uint16_t len;
+    uint8_t kind;             /* enum vg_decode_kind */
+    uint8_t group;
+    unsigned flags;           /* VG_DEC_* the decode of the value set */
+    uint8_t bytes[VG_MEMO_MAX_LEN];
+};
+
+/* A lexer's verdict on one short subject (see vg_lex_verdict). */
+struct vg_lmemo {
+    uint64_t hash;            /* 0: empty slot */
+    uint16_t len;
+    uint8_t op;               /* enum vg_rule_op */
+    uint8_t found;
+    uint16_t start, end;      /* span when found */
+    char note[48];
     uint8_t bytes[VG_MEMO_MAX_LEN];
 };
 
@@ -132,6 +171,11 @@ struct vg_detect_scratch {
     unsigned dec_flags;
     int score;
     uint32_t classes;
+    struct vg_sqli_state sqli; /* lexer states (fixed size, no allocation per value) */
+    struct vg_xss_state xss;
+    struct vg_lmemo *lmemo;    /* VG_LMEMO_SLOTS entries */
+    struct vg_cmemo *cmemo;    /* VG_CMEMO_SLOTS entries */
+    char (*notes)[48];         /* per lexer rule (det->lexers order): the note of its hit */
 };
 
 /* Context of one hs_scan call. Performance note: the callback only filters and records; it
@@ -177,6 +221,8 @@ static vg_status vg_compile_pcre(struct vg_detector *det, size_t i, pcre2_compil
                                  pcre2_match_data *md, struct vg_error *err)
 {
     const struct vg_rule *r = &det->rs->rules[i];
+    if (r->op != VG_OP_REGEX)
+        return VG_OK; /* lexer rules have no pattern (det->code[i] stays NULL) */
     int ec;
     PCRE2_SIZE off;
     uint32_t opts = r->caseless ? PCRE2_CASELESS : 0;
@@ -205,6 +251,10 @@ static vg_status vg_compile_pcre(struct vg_detector *det, size_t i, pcre2_compil
 static vg_status vg_classify_rule(struct vg_detector *det, size_t i, struct vg_error *err)
 {
     const struct vg_rule *r = &det->rs->rules[i];
+    if (r->op != VG_OP_REGEX) {
+        det->mode[i] = VG_MODE_LEXER;
+        return VG_OK;
+    }
     unsigned base = r->caseless ? HS_FLAG_CASELESS : 0;
     hs_expr_info_t *info = NULL;
     hs_compile_error_t *ce = NULL;
@@ -243,14 +293,22 @@ static vg_status vg_classify_rule(struct vg_detector *det, size_t i, struct vg_e
 static bool vg_rule_in(const struct vg_detector *det, size_t i, enum vg_transform t, int f)
 {
     const struct vg_rule *r = &det->rs->rules[i];
+    return r->op == VG_OP_REGEX && r->transform == t && (r->fields & (1u << f));
+}
+
+/* True when rule i (of any operator) inspects field f in view t. */
+static bool vg_rule_on(const struct vg_detector *det, size_t i, enum vg_transform t, int f)
+{
+    const struct vg_rule *r = &det->rs->rules[i];
     return r->transform == t && (r->fields & (1u << f));
 }
 
-/* True when fields f and g of view t have exactly the same rules. */
+/* True when fields f and g of view t have exactly the same rules (lexer rules included, so
+   that a memo entry's lexer verdict holds for every field of its group). */
 static bool vg_same_rules(const struct vg_detector *det, enum vg_transform t, int f, int g)
 {
     for (size_t i = 0; i < det->n_rules; i++)
-        if (vg_rule_in(det, i, t, f) != vg_rule_in(det, i, t, g))
+        if (vg_rule_on(det, i, t, f) != vg_rule_on(det, i, t, g))
             return false;
     return true;
 }
@@ -481,6 +539,27 @@ static vg_status vg_compile_views(struct vg_detector *det, struct vg_error *err)
     return st;
 }
 
+/* Lists the lexer rules and the fields each view runs them on. */
+static vg_status vg_plan_lexers(struct vg_detector *det, struct vg_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < det->n_rules; i++)
+        n += det->mode[i] == VG_MODE_LEXER;
+    if (n == 0)
+        return VG_OK;
+    det->lexers = vg_calloc(n, sizeof(*det->lexers));
+    if (!det->lexers)
+        return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+    for (size_t i = 0; i < det->n_rules; i++) {
+        if (det->mode[i] != VG_MODE_LEXER)
+            continue;
+        const struct vg_rule *r = &det->rs->rules[i];
+        det->lexers[det->n_lexers++] = (uint32_t)i;
+        det->lex_fields[r->transform] |= r->fields;
+    }
+    return VG_OK;
+}
+
 /* Appends the length-prefixed text s to b ("<len>:<bytes> "). */
 static vg_status vg_make_fields_text(struct vg_detector *det)
 {
@@ -540,10 +619,13 @@ static vg_status vg_compute_hash(struct vg_detector *det)
             st = vg_buf_printf(&b, "%s%s", first ? "" : ",", vg_field_name((enum vg_field)f));
             first = false;
         }
-        if (st == VG_OK)
+        if (st == VG_OK && r->op == VG_OP_REGEX)
             st = vg_buf_printf(&b, " transform=%s caseless=%d ", vg_transform_name(r->transform),
                                r->caseless ? 1 : 0);
-        if (st == VG_OK)
+        else if (st == VG_OK)
+            st = vg_buf_printf(&b, " transform=%s operator=%s ",
+                               vg_transform_name(r->transform), vg_rule_op_name(r->op));
+        if (st == VG_OK && r->op == VG_OP_REGEX)
             st = vg_hash_add(&b, "regex", r->regex);
         if (st == VG_OK)
             st = vg_hash_add(&b, "message", r->message);
@@ -631,6 +713,8 @@ vg_status vg_detector_new_cached(struct vg_ruleset *rs, int paranoia, int thresh
     for (size_t i = 0; st == VG_OK && i < k; i++)
         st = vg_classify_rule(det, i, err);
     if (st == VG_OK)
+        st = vg_plan_lexers(det, err);
+    if (st == VG_OK)
         st = vg_compile_views(det, err);
     det->cache_dir = NULL;
     if (st == VG_OK && vg_make_fields_text(det) != VG_OK)
@@ -657,6 +741,7 @@ void vg_detector_free(struct vg_detector *det)
     for (size_t i = 0; det->fields_text && i < det->n_rules; i++)
         vg_free(det->fields_text[i]);
     vg_free(det->fields_text);
+    vg_free(det->lexers);
     vg_free_groups(det);
     hs_free_scratch(det->proto);
     pcre2_general_context_free(det->gctx);
@@ -718,11 +803,15 @@ vg_status vg_detect_scratch_new(const struct vg_detector *det, struct vg_detect_
     s->hits = vg_calloc(n, sizeof(*s->hits));
     s->cand = vg_calloc(n, sizeof(*s->cand));
     s->memo = vg_calloc(VG_MEMO_SLOTS, sizeof(*s->memo));
+    s->lmemo = vg_calloc(VG_LMEMO_SLOTS, sizeof(*s->lmemo));
+    s->cmemo = vg_calloc(VG_CMEMO_SLOTS, sizeof(*s->cmemo));
+    s->notes = vg_calloc(det->n_lexers ? det->n_lexers : 1, sizeof(*s->notes));
     s->memo_seed = vg_hash64(&s, sizeof(s), 0x76696769u); /* per scratch: see vg_scan_view */
     s->md = pcre2_match_data_create(1, det->gctx);
     s->mctx = pcre2_match_context_create(det->gctx);
     s->jit = pcre2_jit_stack_create(VG_PCRE_JIT_STACK_MIN, VG_PCRE_JIT_STACK_MAX, det->gctx);
-    bool ok = s->fired && s->hits && s->cand && s->memo && s->md && s->mctx;
+    bool ok = s->fired && s->hits && s->cand && s->memo && s->lmemo && s->cmemo && s->notes &&
+              s->md && s->mctx;
     if (ok && det->proto && hs_clone_scratch(det->proto, &s->hs) != HS_SUCCESS)
         ok = false;
     if (!ok) {
@@ -750,6 +839,9 @@ void vg_detect_scratch_free(struct vg_detect_scratch *s)
     vg_free(s->hits);
     vg_free(s->cand);
     vg_free(s->memo);
+    vg_free(s->lmemo);
+    vg_free(s->cmemo);
+    vg_free(s->notes);
     vg_free(s->dec);
     vg_free(s->tmp);
     vg_free(s);
@@ -810,6 +902,7 @@ static void vg_record_hit(struct vg_detect_scratch *s, uint32_t rule, enum vg_fi
     h->subject = subject;
     h->match_start = end;
     h->match_end = end;
+    h->note = NULL;
     s->score += r->score;
     s->classes |= 1u << r->class_;
 }
@@ -861,14 +954,26 @@ static vg_status vg_find_matches(struct vg_detect_scratch *s, const struct vg_gr
     return VG_OK;
 }
 
-/* Scans one view of one field instance (through the memo for short subjects). */
+static bool vg_scan_lexers(struct vg_detect_scratch *s, enum vg_transform t,
+                           enum vg_field field, struct vg_str name, struct vg_str subject);
+
+/* Scans one view of one field instance (through the memo for short subjects; the memo also
+   remembers that the field group's lexer rules found nothing). */
 static vg_status vg_scan_view(struct vg_detect_scratch *s, enum vg_transform t,
-                              enum vg_field field, struct vg_str name, struct vg_str subject)
+                              enum vg_field field, struct vg_str name, struct vg_str subject,
+                              bool *clean_out)
 {
     const struct vg_detector *det = s->det;
     int g = det->views[t].group[field];
-    if (g < 0 || subject.n == 0)
+    *clean_out = false;
+    if (subject.n == 0)
         return VG_OK;
+    bool lex = (det->lex_fields[t] & (1u << field)) != 0;
+    if (g < 0) {
+        if (lex)
+            (void)vg_scan_lexers(s, t, field, name, subject);
+        return VG_OK;
+    }
     const struct vg_group_db *v = &det->views[t].groups[g];
     struct vg_memo *m = NULL;
     uint64_t h = 0;
@@ -882,6 +987,9 @@ static vg_status vg_scan_view(struct vg_detect_scratch *s, enum vg_transform t,
             for (unsigned j = 0; j < m->n; j++)
                 if (s->fired[m->m[j].rule] != s->epoch)
                     vg_record_hit(s, m->m[j].rule, field, t, name, subject, m->m[j].end);
+            if (lex && !m->lex_clean)
+                (void)vg_scan_lexers(s, t, field, name, subject);
+            *clean_out = m->n == 0 && (!lex || m->lex_clean);
             return VG_OK;
         }
     }
@@ -892,8 +1000,12 @@ static vg_status vg_scan_view(struct vg_detect_scratch *s, enum vg_transform t,
     for (uint32_t j = 0; j < n; j++)
         if (s->fired[s->cand[j].rule] != s->epoch)
             vg_record_hit(s, s->cand[j].rule, field, t, name, subject, s->cand[j].end);
+    bool clean = lex ? vg_scan_lexers(s, t, field, name, subject) : true;
+    /* with a memo slot the matches were not filtered by earlier hits: n is complete */
+    *clean_out = m != NULL && n == 0 && clean;
     if (m) {
         if (n <= VG_MEMO_MAX_HITS) {
+            m->lex_clean = clean;
             m->hash = h;
             m->len = (uint16_t)subject.n;
             m->view = (uint8_t)t;
@@ -909,6 +1021,112 @@ static vg_status vg_scan_view(struct vg_detect_scratch *s, enum vg_transform t,
 }
 
 /*
+ * The verdict of lexer op on subject: true with the span [*a, *b) and a note when it finds an
+ * injection. The pre-check runs first; a short subject that passes it is looked up in the
+ * scratch's lexer memo (verified byte for byte, so the memo changes speed, never results).
+ */
+static bool vg_lex_verdict(struct vg_detect_scratch *s, enum vg_rule_op op,
+                           struct vg_str subject, size_t *a, size_t *b, char *note,
+                           size_t note_cap)
+{
+    bool pre = op == VG_OP_SQLI ? vg_sqli_precheck(subject.p, subject.n)
+                                : vg_xss_precheck(subject.p, subject.n);
+    if (!pre)
+        return false;
+    struct vg_lmemo *m = NULL;
+    uint64_t h = 0;
+    if (subject.n <= VG_MEMO_MAX_LEN) {
+        h = vg_hash64(subject.p, subject.n, s->memo_seed ^ (0x6c6578ull + (uint64_t)op)) | 1;
+        m = &s->lmemo[h & (VG_LMEMO_SLOTS - 1)];
+        if (m->hash == h && m->len == subject.n && m->op == op &&
+            memcmp(m->bytes, subject.p, subject.n) == 0) {
+            if (!m->found)
+                return false;
+            *a = m->start;
+            *b = m->end;
+            snprintf(note, note_cap, "%s", m->note);
+            return true;
+        }
+    }
+    bool found;
+    if (op == VG_OP_SQLI) {
+        struct vg_sqli_result r;
+        found = vg_sqli_detect(&s->sqli, subject.p, subject.n, &r);
+        if (found) {
+            *a = r.start;
+            *b = r.end;
+            snprintf(note, note_cap, "sqli %s %s %s", vg_sqli_ctx_name(r.ctx),
+                     vg_sqli_reason_name(r.reason), r.fingerprint);
+        }
+    } else {
+        struct vg_xss_result r;
+        found = vg_xss_detect(&s->xss, subject.p, subject.n, &r);
+        if (found) {
+            *a = r.start;
+            *b = r.end;
+            snprintf(note, note_cap, "xss %s %s %s", vg_xss_ctx_name(r.ctx),
+                     vg_xss_reason_name(r.reason), r.what);
+        }
+    }
+    if (m) {
+        m->hash = h;
+        m->len = (uint16_t)subject.n;
+        m->op = (uint8_t)op;
+        m->found = found;
+        m->start = found ? (uint16_t)*a : 0;
+        m->end = found ? (uint16_t)*b : 0;
+        snprintf(m->note, sizeof m->note, "%s", found ? note : "");
+        memcpy(m->bytes, subject.p, subject.n);
+    }
+    return found;
+}
+
+/*
+ * Runs the lexer rules of view t that inspect field over subject. Each lexer runs at most once
+ * per subject, and only when its cheap pre-check says the value could carry an injection
+ * (Performance note: the pre-checks reject most values in one table pass; repeated values are
+ * answered from the lexer memo).
+ */
+static bool vg_scan_lexers(struct vg_detect_scratch *s, enum vg_transform t,
+                           enum vg_field field, struct vg_str name, struct vg_str subject)
+{
+    const struct vg_detector *det = s->det;
+    uint32_t bit = 1u << field;
+    bool clean = true;
+    int done[VG_OP_COUNT] = {0};  /* 0: not run yet, 1: clean, 2: found */
+    size_t sa[VG_OP_COUNT] = {0}, sb[VG_OP_COUNT] = {0};
+    char notes[VG_OP_COUNT][sizeof(*s->notes)];
+    for (size_t k = 0; k < det->n_lexers; k++) {
+        uint32_t i = det->lexers[k];
+        const struct vg_rule *r = &det->rs->rules[i];
+        if (r->transform != t || !(r->fields & bit) || r->op <= VG_OP_REGEX ||
+            r->op >= VG_OP_COUNT)
+            continue;
+        if (s->fired[i] == s->epoch) {
+            clean = false; /* not looked at: the verdict on this subject stays unknown */
+            continue;
+        }
+        if (!done[r->op])
+            done[r->op] = vg_lex_verdict(s, r->op, subject, &sa[r->op], &sb[r->op],
+                                         notes[r->op], sizeof notes[r->op]) ? 2 : 1;
+        if (done[r->op] != 2)
+            continue;
+        clean = false;
+        size_t a = sa[r->op], b = sb[r->op];
+        if (b > subject.n)
+            b = subject.n;
+        if (a > b)
+            a = b;
+        vg_record_hit(s, i, field, t, name, subject, b);
+        struct vg_hit *h = &s->hits[s->n_hits - 1];
+        h->match_start = a;
+        memcpy(s->notes[k], notes[r->op], sizeof(*s->notes));
+        h->note = s->notes[k];
+    }
+    return clean;
+}
+
+/*
  * Scans one field instance in every view that has rules for the field. The decoded view is
  * made only when a decoded rule inspects the field and the bytes need decoding.
  */
@@ -920,22 +1138,66 @@ static vg_status vg_scan_field(struct vg_detect_scratch *s, enum vg_field field,
     const struct vg_detector *det = s->det;
     uint32_t bit = 1u << field;
     vg_status st = VG_OK;
-    if (det->views[VG_T_DECODED].fields & bit) {
+    bool clean = false;
+    int g = det->views[VG_T_DECODED].group[field];
+    if (g >= 0) {
+        /* Performance note: a raw value seen before whose decoded view nothing fired on is
+           answered here, without decoding it again (verified byte for byte). */
+        struct vg_cmemo *c = NULL;
+        uint64_t h = 0;
+        if (raw.n <= VG_MEMO_MAX_LEN) {
+            h = vg_hash64(raw.p, raw.n,
+                          s->memo_seed ^ (0x636c65616e000000ull | (uint64_t)kind << 8 |
+                                          (uint64_t)g)) | 1;
+            c = &s->cmemo[h & (VG_CMEMO_SLOTS - 1)];
+            if (c->hash == h && c->len == raw.n && c->kind == kind && c->group == g &&
+                memcmp(c->bytes, raw.p, raw.n) == 0) {
+                s->dec_flags |= c->flags;
+                goto raw_view;
+            }
+        }
+        struct vg_str dec = raw;
+        unsigned flags = 0;
+        if (vg_decode_needed(kind, raw.p, raw.n) &&
+            VG_ALWAYS(s->dec_used + raw.n <= s->dec_cap && raw.n <= s->tmp_cap)) {
+            uint8_t *out = s->dec + s->dec_used;
+            size_t n = vg_decode_chain(kind, raw.p, raw.n, out, s->tmp, &flags);
+            if (n > raw.n) /* decoders never lengthen; defend the bookkeeping anyway */
+                n = raw.n;
+            s->dec_used += n;
+            s->dec_flags |= flags;
+            dec = vg_str_make(out, n);
+        }
+        if (dec.n)
+            st = vg_scan_view(s, VG_T_DECODED, field, name, dec, &clean);
+        else
+            clean = true;
+        if (st == VG_OK && c && clean) {
+            c->hash = h;
+            c->len = (uint16_t)raw.n;
+            c->kind = (uint8_t)kind;
+            c->group = (uint8_t)g;
+            c->flags = flags;
+            memcpy(c->bytes, raw.p, raw.n);
+        }
+    } else if (det->lex_fields[VG_T_DECODED] & bit) {
+        /* lexer rules only: decode and run them (no regex group to remember by) */
         struct vg_str dec = raw;
         if (vg_decode_needed(kind, raw.p, raw.n) &&
             VG_ALWAYS(s->dec_used + raw.n <= s->dec_cap && raw.n <= s->tmp_cap)) {
             uint8_t *out = s->dec + s->dec_used;
             size_t n = vg_decode_chain(kind, raw.p, raw.n, out, s->tmp, &s->dec_flags);
-            if (n > raw.n) /* decoders never lengthen; defend the bookkeeping anyway */
+            if (n > raw.n)
                 n = raw.n;
             s->dec_used += n;
             dec = vg_str_make(out, n);
         }
         if (dec.n)
-            st = vg_scan_view(s, VG_T_DECODED, field, name, dec);
+            st = vg_scan_view(s, VG_T_DECODED, field, name, dec, &clean);
     }
-    if (st == VG_OK && (det->views[VG_T_RAW].fields & bit))
-        st = vg_scan_view(s, VG_T_RAW, field, name, raw);
+raw_view:
+    if (st == VG_OK && ((det->views[VG_T_RAW].fields | det->lex_fields[VG_T_RAW]) & bit))
+        st = vg_scan_view(s, VG_T_RAW, field, name, raw, &clean);
     return st;
 }
 
@@ -953,7 +1215,8 @@ static bool vg_is_form(struct vg_str ct)
 /* Scans every name and value of a query string or urlencoded body. */
 static vg_status vg_scan_args(struct vg_detect_scratch *s, struct vg_str list)
 {
-    uint32_t want = s->det->views[VG_T_DECODED].fields | s->det->views[VG_T_RAW].fields;
+    uint32_t want = s->det->views[VG_T_DECODED].fields | s->det->views[VG_T_RAW].fields |
+                    s->det->lex_fields[VG_T_DECODED] | s->det->lex_fields[VG_T_RAW];
     if (!(want & ((1u << VG_F_ARGS) | (1u << VG_F_ARGS_NAMES))) || list.n == 0)
         return VG_OK;
     struct vg_args_iter it;
@@ -1111,8 +1374,8 @@ void vg_detect_spans(const struct vg_detector *det, struct vg_detect_scratch *s,
 {
     for (unsigned k = 0; k < v->n_hits && k < VG_MAX_HITS; k++) {
         struct vg_hit *h = &v->hits[k];
-        if (h->rule >= det->n_rules)
-            continue;
+        if (h->rule >= det->n_rules || det->mode[h->rule] == VG_MODE_LEXER)
+            continue; /* lexer hits carry their exact span already */
         size_t a, b;
         if (vg_pcre_run(det, s, h->rule, h->subject, &a, &b, false)) {
             h->match_start = a;

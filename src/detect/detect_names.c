@@ -12,6 +12,7 @@ static const char *const vg_class_names[VG_CLASS_COUNT] = {
     [VG_CLASS_SQLI] = "sqli",   [VG_CLASS_XSS] = "xss",     [VG_CLASS_TRAVERSAL] = "traversal",
     [VG_CLASS_RFI] = "rfi",     [VG_CLASS_CMDI] = "cmdi",   [VG_CLASS_CODE] = "code",
     [VG_CLASS_SSTI] = "ssti",   [VG_CLASS_PROBE] = "probe", [VG_CLASS_TOOL] = "tool",
+    [VG_CLASS_SCAN] = "scan",   [VG_CLASS_BRUTEFORCE] = "bruteforce", [VG_CLASS_FLOOD] = "flood",
 };
 
 static const char *const vg_field_names[VG_F_COUNT] = {
@@ -81,4 +82,16 @@ const char *vg_transform_name(enum vg_transform t)
     if ((unsigned)t >= VG_T_COUNT)
         return NULL;
     return vg_transform_names[t];
+}
+
+static const char *const vg_rule_op_names[VG_OP_COUNT] = {
+    [VG_OP_REGEX] = "regex",
+    [VG_OP_SQLI] = "sqli",
+    [VG_OP_XSS] = "xss",
+};
+
+/* "regex", "sqli" or "xss"; NULL when op is out of range. */
+const char *vg_rule_op_name(enum vg_rule_op op)
+{
+    return (unsigned)op < VG_OP_COUNT ? vg_rule_op_names[op] : NULL;
 }

@@ -3,7 +3,8 @@
  * detect_rules.c: rule sets and the YAML rule-file loader (libyaml document API).
  *
  * A rule file is one YAML document: a mapping with a single key `rules`, a sequence of rule
- * mappings (format in docs/rules.md). The loader is strict: unknown keys, duplicate keys,
+ * mappings (format in docs/rules.md). A rule has a `regex`, or `operator: sqli | xss` naming an
+ * injection lexer instead (then no `regex` and no `caseless`). The loader is strict: unknown keys, duplicate keys,
  * duplicate ids, wrong types and out-of-range values are errors that name the file and line.
  * Loading is all-or-nothing: a file (or a directory) that fails leaves the rule set as it was.
  *
@@ -403,11 +404,13 @@ enum {
     VG_RK_REGEX,
     VG_RK_CASELESS,
     VG_RK_REFERENCES,
-    VG_RK_EXAMPLES
+    VG_RK_EXAMPLES,
+    VG_RK_OPERATOR
 };
 static const char *const vg_rule_keys[] = {
     "id",       "message",   "class", "severity", "score",      "paranoia",
     "fields",   "transform", "regex", "caseless", "references", "examples",
+    "operator",
 };
 
 struct vg_severity_name {
@@ -587,6 +590,19 @@ static vg_status vg_parse_rule(struct vg_yctx *c, const yaml_node_t *n, struct v
         case VG_RK_EXAMPLES:
             st = vg_parse_examples(c, v, r);
             break;
+        case VG_RK_OPERATOR: {
+            bool found = false;
+            vg_yword(v, word, sizeof word);
+            for (int op = 0; op < VG_OP_COUNT && vg_yis_scalar(v); op++)
+                if (strlen(word) == v->data.scalar.length &&
+                    strcmp(word, vg_rule_op_name((enum vg_rule_op)op)) == 0) {
+                    r->op = (enum vg_rule_op)op;
+                    found = true;
+                }
+            if (!found)
+                st = vg_yerr(c, v, "unknown operator `%s` (regex sqli xss)", word);
+            break;
+        }
         default:
             st = vg_yerr(c, k, "internal: unhandled key");
             break;
@@ -600,8 +616,13 @@ static vg_status vg_parse_rule(struct vg_yctx *c, const yaml_node_t *n, struct v
         return vg_yerr(c, n, "rule %u has no `message`", r->id);
     if (!(seen & (1u << VG_RK_CLASS)))
         return vg_yerr(c, n, "rule %u has no `class`", r->id);
-    if (!(seen & (1u << VG_RK_REGEX)))
-        return vg_yerr(c, n, "rule %u has no `regex`", r->id);
+    if (r->op == VG_OP_REGEX && !(seen & (1u << VG_RK_REGEX)))
+        return vg_yerr(c, n, "rule %u has no `regex` (or `operator: sqli|xss`)", r->id);
+    if (r->op != VG_OP_REGEX && (seen & (1u << VG_RK_REGEX)))
+        return vg_yerr(c, n, "rule %u has both `operator: %s` and `regex`", r->id,
+                       vg_rule_op_name(r->op));
+    if (r->op != VG_OP_REGEX && (seen & (1u << VG_RK_CASELESS)))
+        return vg_yerr(c, n, "rule %u: `caseless` applies to regex rules only", r->id);
     if ((seen & (1u << VG_RK_SEVERITY)) && (seen & (1u << VG_RK_SCORE)))
         return vg_yerr(c, n, "rule %u has both `severity` and `score`", r->id);
     if (r->score < 0)
@@ -810,8 +831,8 @@ static vg_status vg_read_file(const char *path, uint8_t **out, size_t *n, struct
 
 static vg_status vg_load_file(struct vg_ruleset *rs, const char *path, struct vg_error *err)
 {
-    uint8_t *buf;
-    size_t n;
+    uint8_t *buf = NULL;
+    size_t n = 0;
     vg_status st = vg_read_file(path, &buf, &n, err);
     if (st != VG_OK)
         return st;

@@ -208,6 +208,12 @@ static const struct bad_yaml bad_yamls[] = {
               "    regex: x\n  - *r\n",
      2, "aliases are not supported"},
     {"second document", "rules: []\n---\nrules: []\n", 3, "more than one YAML document"},
+    {"unknown operator", RULE_HEAD "    operator: worm\n", 6, "unknown operator `worm`"},
+    {"operator and regex", RULE_HEAD "    operator: sqli\n    regex: x\n", 2,
+     "both `operator: sqli` and `regex`"},
+    {"operator and caseless", RULE_HEAD "    operator: xss\n    caseless: false\n", 2,
+     "`caseless` applies to regex rules only"},
+    {"regex operator without regex", RULE_HEAD "    operator: regex\n", 2, "no `regex`"},
 };
 
 static void test_loader_rejects_invalid_files_naming_the_line(void **state)
@@ -227,6 +233,87 @@ static void test_loader_rejects_invalid_files_naming_the_line(void **state)
         assert_int_equal(vg_ruleset_count(rs), 0);
         vg_ruleset_free(rs);
     }
+}
+
+/*
+ * Lexer rules (operator: sqli | xss) fire on the decoded view of their fields only, with the
+ * span the lexer reports (kept by vg_detect_spans) and a note naming what it saw; they count
+ * once per request like regex rules and mix with them in one rule set.
+ */
+static void test_lexer_rules_fire_with_exact_span_and_note(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        "  - {id: 1, message: s, class: sqli, severity: critical, operator: sqli}\n"
+        "  - {id: 2, message: x, class: xss, severity: critical, operator: xss,\n"
+        "     fields: [args, user_agent]}\n"
+        "  - {id: 3, message: r, class: sqli, score: 1, regex: 'union'}\n",
+        1);
+    assert_int_equal(vg_detector_rule(det, 0)->op, VG_OP_SQLI);
+    assert_null(vg_detector_rule(det, 0)->regex);
+    struct vg_detect_scratch *s;
+    assert_int_equal(vg_detect_scratch_new(det, &s), VG_OK);
+    struct req_buf b;
+    struct vg_verdict v;
+
+    assert_int_equal(vg_detect_request(det, s, make_req(&b, "GET", "/p?a=1&id=x%27+or+1%3D1--", NULL),
+                                       &v), VG_OK);
+    assert_int_equal(v.score, 5);
+    assert_int_equal(v.n_hits, 1);
+    assert_int_equal(v.hits[0].rule, 0);
+    vg_detect_spans(det, s, &v);
+    struct vg_str m = vg_str_make(v.hits[0].subject.p + v.hits[0].match_start,
+                                  v.hits[0].match_end - v.hits[0].match_start);
+    assert_true(vg_str_eq_lit(m, "or 1=1--"));
+    assert_non_null(v.hits[0].note);
+    assert_string_equal(v.hits[0].note, "sqli single-quote tautology &nonc");
+    assert_true(vg_str_eq_lit(v.hits[0].name, "id"));
+
+    /* both lexers and the regex rule in one request; each rule once */
+    assert_int_equal(vg_detect_request(det, s, make_req(&b, "GET",
+        "/p?q=-1+union+select+1,2&r=%3Cscript%3Ealert(1)%3C/script%3E&t=1+union+select+3", NULL),
+        &v), VG_OK);
+    assert_int_equal(v.score, 11);
+    assert_int_equal(v.n_hits, 3);
+    assert_null(v.hits[2].note);
+    assert_string_equal(v.hits[1].note, "xss text tag script");
+
+    /* fields: the xss rule reads the user agent, the sqli rule does not */
+    assert_int_equal(vg_detect_request(det, s, make_req(&b, "GET", "/",
+        "x' or 1=1-- <svg/onload=alert(1)>"), &v), VG_OK);
+    assert_int_equal(v.n_hits, 1);
+    assert_int_equal(v.hits[0].rule, 1);
+    assert_int_equal(v.hits[0].field, VG_F_USER_AGENT);
+
+    /* benign values, twice (the second time from the memo) */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(vg_detect_request(det, s, make_req(&b, "GET",
+            "/search?q=it%27s+a+rock%27n%27roll+night&x=%3Cb%3Ebold%3C/b%3E", NULL), &v), VG_OK);
+        assert_int_equal(v.score, 0);
+    }
+    /* an injection seen before answers from the memo with the same note */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(vg_detect_request(det, s, make_req(&b, "GET", "/p?id=1+AND+SLEEP(5)", NULL),
+                                           &v), VG_OK);
+        assert_int_equal(v.n_hits, 1);
+        assert_string_equal(v.hits[0].note, "sqli as-is function &f(n)");
+    }
+    vg_detect_scratch_free(s);
+    vg_detector_free(det);
+}
+
+/* The provenance hash names a lexer rule's operator (and no pattern), so changing it shows. */
+static void test_hash_covers_the_operator(void **state)
+{
+    (void)state;
+    struct vg_detector *a = compile_yaml(
+        "rules:\n  - {id: 1, message: m, class: sqli, severity: critical, operator: sqli}\n", 1);
+    struct vg_detector *b = compile_yaml(
+        "rules:\n  - {id: 1, message: m, class: sqli, severity: critical, operator: xss}\n", 1);
+    assert_string_not_equal(vg_detector_hash(a), vg_detector_hash(b));
+    vg_detector_free(a);
+    vg_detector_free(b);
 }
 
 static void test_loader_rejects_id_already_in_the_set_and_keeps_it_intact(void **state)
@@ -1078,6 +1165,8 @@ int main(void)
         cmocka_unit_test(test_out_of_memory_anywhere_fails_cleanly),
         cmocka_unit_test(test_builtin_rules_load_and_every_example_passes),
         cmocka_unit_test(test_compiled_databases_are_cached_and_damaged_cache_files_ignored),
+        cmocka_unit_test(test_lexer_rules_fire_with_exact_span_and_note),
+        cmocka_unit_test(test_hash_covers_the_operator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "ingest/ingest.h"
+#include "ingest/ingest_test_util.h"
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -616,6 +617,9 @@ static void test_nginx_format_with_time_iso8601_and_split_request_fields(void **
         {"2026-08-01T00:00:00.123+00:00", 1785542400},
         {"2026-08-01T00:00:00+0000", 1785542400},
         {"1970-01-01T00:00:00+00:00", 0},
+        {"2026-08-01T00:00:00", 1785542400},     /* no offset: UTC */
+        {"2026-08-01T01:00:00+01", 1785542400},  /* hours-only offset */
+        {"2026-08-01T00:00:00,5Z", 1785542400},  /* comma fraction (ISO 8601) */
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(times); i++) {
         char line[256];
@@ -624,8 +628,8 @@ static void test_nginx_format_with_time_iso8601_and_split_request_fields(void **
         assert_int_equal(ps.req.time, times[i].want);
     }
     const char *bad_times[] = {
-        "2026-08-01 00:00:00+00:00", "2026-13-01T00:00:00+00:00",  "2026-02-30T00:00:00+00:00",
-        "2026-08-01T24:00:00+00:00", "2026-08-01T00:00:00",        "2026-08-01T00:00:00+00",
+        "2026-08-01_00:00:00+00:00", "2026-13-01T00:00:00+00:00",  "2026-02-30T00:00:00+00:00",
+        "2026-08-01T24:00:00+00:00", "2026-08-01T00:00",           "2026-08-01T00:00:00+0",
         "2026-08-01T00:00:00+0:00",  "2026-08-01T00:00:00.+00:00", "2026-08-01T00:00:00+00:00x",
         "26-08-01T00:00:00+00:00",   "2026-08-01T00:00:00+24:00",
     };
@@ -669,8 +673,8 @@ static void test_nginx_format_with_msec_and_request_body(void **state)
     assert_view(ps.req.body, NULL);
     assert_view(ps.req.cookie, NULL);
     assert_view(ps.req.content_type, NULL);
-    const char *bad_msec[] = {"x",           "1785542400.",       ".5", "1785542400.12a",
-                              "-1785542400", "1785542400123456.1"};
+    const char *bad_msec[] = {"x",           "1785542400.",           ".5", "1785542400.12a",
+                              "-1785542400", "17855424001234567890.1"};
     for (size_t i = 0; i < VG_ARRAY_LEN(bad_msec); i++) {
         char line[256];
         snprintf(line, sizeof line, "%s 192.0.2.1 \"GET / HTTP/1.1\" 200 \"-\" \"-\" \"-\"",
@@ -848,12 +852,26 @@ static void test_format_compile_reports_out_of_memory_without_leaking(void **sta
     vg_set_thread_allocator(NULL);
     assert_int_equal(st, VG_E_NOMEM);
     assert_null(f);
-    alloc_budget = 1;
-    vg_set_thread_allocator(&budget_allocator);
-    st = vg_format_compile("combined", &f, &err);
-    vg_format_free(f);
-    vg_set_thread_allocator(NULL);
-    assert_int_equal(st, VG_OK);
+    /* Every failing allocation, in every kind of format, fails cleanly (ASan checks leaks). */
+    static const char *const specs[] = {"combined", "apache:%h %l %u %t \\\"%r\\\" %>s %b",
+                                        "json", "caddy", "w3c", "haproxy:Host"};
+    for (size_t k = 0; k < VG_ARRAY_LEN(specs); k++) {
+        for (alloc_budget = 0;; ) {
+            int budget = alloc_budget;
+            vg_set_thread_allocator(&budget_allocator);
+            f = NULL;
+            st = vg_format_compile(specs[k], &f, &err);
+            vg_set_thread_allocator(NULL);
+            if (st == VG_OK) {
+                vg_format_free(f);
+                break;
+            }
+            assert_int_equal(st, VG_E_NOMEM);
+            assert_null(f);
+            alloc_budget = budget + 1;
+            assert_true(alloc_budget < 64);
+        }
+    }
 }
 
 /* ---- request line --------------------------------------------------------------------------- */
@@ -1051,14 +1069,187 @@ static void test_args_iterator_edge_cases(void **state)
 static void test_parse_strerror_has_distinct_text_for_every_result(void **state)
 {
     (void)state;
-    for (int a = VG_PARSE_OK; a <= VG_PARSE_BINARY; a++) {
+    for (int a = VG_PARSE_OK; a <= VG_PARSE_RESULT_MAX; a++) {
         const char *ta = vg_parse_strerror((enum vg_parse_result)a);
         assert_non_null(ta);
         assert_true(strlen(ta) > 0);
-        for (int b = a + 1; b <= VG_PARSE_BINARY; b++)
+        for (int b = a + 1; b <= VG_PARSE_RESULT_MAX; b++)
             assert_string_not_equal(ta, vg_parse_strerror((enum vg_parse_result)b));
     }
     assert_non_null(vg_parse_strerror((enum vg_parse_result)99));
+}
+
+/* ---- headers, joined targets, escape modes ------------------------------------------------- */
+
+static void test_main_preset_reads_the_forwarded_header(void **state)
+{
+    (void)state;
+    struct vg_format *f = tcompile("main");
+    struct tparsed ps = {0};
+    assert_int_equal(tparse(&ps, f,
+                            "10.0.0.1 - - [01/Aug/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 5 "
+                            "\"-\" \"curl\" \"203.0.113.1, 10.0.0.2\""),
+                     VG_PARSE_OK);
+    const struct vg_header *h = theader(&ps.req, "X-Forwarded-For");
+    assert_non_null(h);
+    tassert_view(h->value, "203.0.113.1, 10.0.0.2");
+    tassert_addr(&ps.req, "10.0.0.1"); /* no --real-ip: the socket address */
+    tassert_view(ps.req.forwarded, NULL);
+    assert_int_equal(tparse(&ps, f,
+                            "10.0.0.1 - - [01/Aug/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 5 "
+                            "\"-\" \"curl\" \"-\""),
+                     VG_PARSE_OK);
+    assert_int_equal(ps.req.n_headers, 0);
+    tparsed_fini(&ps);
+    vg_format_free(f);
+}
+
+static void test_nginx_headers_beyond_the_fixed_fields_are_kept(void **state)
+{
+    (void)state;
+    char spec[2048] = "nginx:$remote_addr [$time_local] \"$request\" $status";
+    for (int i = 0; i < 10; i++) {
+        char v[64];
+        snprintf(v, sizeof v, " \"$http_x_h%d\"", i);
+        strcat(spec, v);
+    }
+    strcat(spec, " \"$http_authorization\" \"$http_referer\"");
+    struct vg_format *f = tcompile(spec);
+    struct tparsed ps = {0};
+    assert_int_equal(tparse(&ps, f,
+                            "192.0.2.1 [01/Aug/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 \"0\" "
+                            "\"1\" \"2\" \"3\" \"4\" \"5\" \"6\" \"7\" \"8\" \"9\" \"Basic x\" \"r\""),
+                     VG_PARSE_OK);
+    assert_int_equal(ps.req.n_headers, VG_REQ_MAX_HEADERS);
+    tassert_view(ps.req.headers[0].name, "X-H0");
+    tassert_view(ps.req.headers[7].value, "7");
+    tassert_view(ps.req.referer, "r"); /* a field of its own, whatever the header count */
+    tparsed_fini(&ps);
+    vg_format_free(f);
+}
+
+static void test_nginx_uri_is_args_args_make_one_target(void **state)
+{
+    (void)state;
+    struct vg_format *f = tcompile("nginx:$remote_addr [$time_local] $request_method "
+                                   "$uri$is_args$args $status");
+    struct tparsed ps = {0};
+    assert_int_equal(tparse(&ps, f, "192.0.2.1 [01/Aug/2026:00:00:00 +0000] GET /a?b=c 200"),
+                     VG_PARSE_OK);
+    tassert_view(ps.req.target, "/a?b=c");
+    tassert_view(ps.req.query, "b=c");
+    tassert_view(ps.req.request, "GET /a?b=c");
+    assert_int_equal(tparse(&ps, f, "192.0.2.1 [01/Aug/2026:00:00:00 +0000] GET /a 200"),
+                     VG_PARSE_OK);
+    tassert_view(ps.req.query, NULL);
+    vg_format_free(f);
+    /* $uri and $args apart: joined into the parse buffer. */
+    f = tcompile("nginx:$remote_addr [$time_local] \"$request_method $uri $args\" $status");
+    assert_int_equal(tparse(&ps, f, "192.0.2.1 [01/Aug/2026:00:00:00 +0000] \"GET /a b=c\" 200"),
+                     VG_PARSE_OK);
+    tassert_view(ps.req.target, "/a?b=c");
+    tassert_view(ps.req.request, "GET /a?b=c");
+    assert_int_equal(tparse(&ps, f, "192.0.2.1 [01/Aug/2026:00:00:00 +0000] \"GET /a -\" 200"),
+                     VG_PARSE_OK);
+    tassert_view(ps.req.target, "/a");
+    tparsed_fini(&ps);
+    vg_format_free(f);
+    tcompile_fails("nginx:$uri$args", NULL, VG_E_FORMAT, "two variables");
+}
+
+static void test_nginx_escape_modes_json_and_none(void **state)
+{
+    (void)state;
+    struct vg_format *f =
+        tcompile("nginx:escape=json {\"ip\":\"$remote_addr\",\"t\":$msec,\"r\":\"$request\","
+                 "\"b\":\"$request_body\"}");
+    struct tparsed ps = {0};
+    const char *l = "{\"ip\":\"192.0.2.1\",\"t\":1785542400.000,\"r\":\"POST /a HTTP/1.1\","
+                    "\"b\":\"q=\\u003cscript\\u003e\\u0026x=\\\"1\\\"\"}";
+    assert_int_equal(tparse(&ps, f, l), VG_PARSE_OK);
+    tassert_view(ps.req.body, "q=<script>&x=\\x221\\x22"); /* as a text log writes it */
+    tassert_views_inside(&ps, strlen(l));
+    vg_format_free(f);
+    /* escape=none: nothing is escaped, a backslash before a quote is data. */
+    f = tcompile("nginx:escape=none $remote_addr \"$http_user_agent\" $status");
+    assert_int_equal(tparse(&ps, f, "192.0.2.1 \"a\\\" 200"), VG_PARSE_OK);
+    tassert_view(ps.req.user_agent, "a\\");
+    vg_format_free(f);
+    f = tcompile("nginx:$remote_addr \"$http_user_agent\" $status");
+    assert_int_equal(tparse(&ps, f, "192.0.2.1 \"a\\\" 200"), VG_PARSE_UNTERMINATED);
+    tparsed_fini(&ps);
+    vg_format_free(f);
+}
+
+/* ---- --real-ip ------------------------------------------------------------------------------- */
+
+static void test_real_ip_takes_the_rightmost_untrusted_address_of_the_chain(void **state)
+{
+    (void)state;
+    struct vg_format_options o = {NULL, "X-Forwarded-For", " 10.0.0.0/8, 192.0.2.1 ,fd00::/8"};
+    struct vg_format *f = tcompile_opts("main", &o);
+    struct tparsed ps = {0};
+    const struct {
+        const char *peer, *chain, *want;
+        bool forwarded;
+    } cases[] = {
+        {"10.0.0.1", "203.0.113.5", "203.0.113.5", true},
+        {"10.0.0.1", "198.51.100.1, 203.0.113.5, 10.0.0.7", "203.0.113.5", true},
+        {"10.0.0.1", "203.0.113.5,10.9.9.9,192.0.2.1", "203.0.113.5", true},
+        {"10.0.0.1", "10.1.1.1, 10.2.2.2", "10.1.1.1", true},     /* all trusted: leftmost */
+        {"10.0.0.1", "garbage, 10.2.2.2", "10.2.2.2", true},      /* stops at a non-address */
+        {"10.0.0.1", "unknown", "10.0.0.1", false},
+        {"10.0.0.1", "[2001:db8::5]:443, 203.0.113.9:8080", "203.0.113.9", true},
+        {"10.0.0.1", "2001:db8::5", "2001:db8::5", true},
+        {"fd00::1", "203.0.113.5", "203.0.113.5", true},           /* IPv6 proxy */
+        {"198.51.100.1", "203.0.113.5", "198.51.100.1", false},   /* untrusted peer: ignored */
+        {"10.0.0.1", "-", "10.0.0.1", false},
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
+        char line[256];
+        snprintf(line, sizeof line,
+                 "%s - - [01/Aug/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"-\" \"%s\"",
+                 cases[i].peer, cases[i].chain);
+        assert_int_equal(tparse(&ps, f, line), VG_PARSE_OK);
+        char got[64];
+        vg_addr_format(&ps.req.addr, got);
+        if (strcmp(got, cases[i].want) != 0)
+            print_error("case %zu: got %s, want %s\n", i, got, cases[i].want);
+        assert_string_equal(got, cases[i].want);
+        assert_int_equal(!!(ps.req.flags & VG_REQ_FORWARDED), cases[i].forwarded);
+        if (cases[i].forwarded)
+            tassert_view(ps.req.peer, cases[i].peer);
+    }
+    tparsed_fini(&ps);
+    vg_format_free(f);
+    /* The field may be named as the header, the nginx variable or the Apache directive. */
+    const char *names[] = {"x-forwarded-for", "$http_x_forwarded_for", "http_x_forwarded_for",
+                           "%{X-Forwarded-For}i", "cs(X-Forwarded-For)"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(names); i++) {
+        struct vg_format_options on = {NULL, names[i], "10.0.0.0/8"};
+        vg_format_free(tcompile_opts("main", &on));
+    }
+    /* Options that cannot work. */
+    struct vg_format_options no_trust = {NULL, "X-Forwarded-For", NULL};
+    tcompile_fails("main", &no_trust, VG_E_INVAL, "needs --trusted-proxies");
+    struct vg_format_options bad_net = {NULL, "X-Forwarded-For", "10.0.0.0/33"};
+    tcompile_fails("main", &bad_net, VG_E_INVAL, "'10.0.0.0/33' is not");
+    struct vg_format_options bad_v6 = {NULL, "X-Forwarded-For", "::/129"};
+    tcompile_fails("main", &bad_v6, VG_E_INVAL, "is not");
+    struct vg_format_options empty = {NULL, "X-Forwarded-For", " , "};
+    tcompile_fails("main", &empty, VG_E_INVAL, "lists no network");
+    struct vg_format_options not_logged = {NULL, "X-Real-IP", "10.0.0.0/8"};
+    tcompile_fails("combined", &not_logged, VG_E_FORMAT, "does not log that field");
+    /* X-Real-IP: a chain of one address. */
+    f = tcompile_opts("nginx:$remote_addr [$time_local] \"$request\" $status $http_x_real_ip",
+                      &not_logged);
+    assert_int_equal(tparse(&ps, f,
+                            "10.0.0.1 [01/Aug/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 "
+                            "203.0.113.77"),
+                     VG_PARSE_OK);
+    tassert_addr(&ps.req, "203.0.113.77");
+    tparsed_fini(&ps);
+    vg_format_free(f);
 }
 
 int main(void)
@@ -1098,6 +1289,11 @@ int main(void)
         cmocka_unit_test(test_time_local_rejects_malformed_times),
         cmocka_unit_test(test_args_iterator_edge_cases),
         cmocka_unit_test(test_parse_strerror_has_distinct_text_for_every_result),
+        cmocka_unit_test(test_main_preset_reads_the_forwarded_header),
+        cmocka_unit_test(test_nginx_headers_beyond_the_fixed_fields_are_kept),
+        cmocka_unit_test(test_nginx_uri_is_args_args_make_one_target),
+        cmocka_unit_test(test_nginx_escape_modes_json_and_none),
+        cmocka_unit_test(test_real_ip_takes_the_rightmost_untrusted_address_of_the_chain),
     };
     int failed =
         cmocka_run_group_tests_name("presets", preset_tests, presets_setup, presets_teardown);

@@ -4,7 +4,7 @@
  * and missing files), plus the dev corpus read end to end through vg_input and vg_format_parse.
  *
  * Files are real files in a mkdtemp directory. The corpus tests need
- * $VG_SHARED_DIR/corpus/dev/ (default /work/shared); without it the program prints
+ * $VG_SHARED_DIR/corpus/dev/ (default ../shared, from the source root); without it the program prints
  * "skipped: <path> not found" and exits 77 (CTest's skip code) once the other tests passed.
  */
 #include <errno.h>
@@ -768,7 +768,7 @@ int main(void)
 
     const char *shared = getenv("VG_SHARED_DIR");
     if (!shared || !*shared)
-        shared = "/work/shared";
+        shared = "../shared"; /* CTest sets VG_SHARED_DIR; this is relative to the source root */
     snprintf(corpus_log, sizeof corpus_log, "%s/corpus/dev/access.log.gz", shared);
     snprintf(corpus_jsonl, sizeof corpus_jsonl, "%s/corpus/dev/access.jsonl.gz", shared);
     if (access(corpus_log, R_OK) != 0) {

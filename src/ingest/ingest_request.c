@@ -35,6 +35,14 @@ const char *vg_parse_strerror(enum vg_parse_result r)
         return "unexpected bytes after the last field of the log format";
     case VG_PARSE_BINARY:
         return "NUL bytes outside the quoted fields";
+    case VG_PARSE_DIRECTIVE:
+        return "a directive or comment line of the log format";
+    case VG_PARSE_JSON:
+        return "not a well-formed JSON object";
+    case VG_PARSE_MISSING:
+        return "a field the log format needs (time, request) is missing";
+    case VG_PARSE_LAYOUT:
+        return "no valid W3C #Fields: directive describes the line";
     }
     return "unknown parse result";
 }

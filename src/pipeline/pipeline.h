@@ -9,16 +9,34 @@
 #define VG_PIPELINE_H
 
 #include "attrib/attrib.h"
+#include "behave/behave.h"
 #include "core/core.h"
 #include "core/event.h"
 #include "detect/detect.h"
 #include "ingest/ingest.h"
 
 struct vg_engine {
-    struct vg_format *fmt;
+    /* The configured format; with `auto`, a borrowed candidate (combined) for lines read out of
+       context. Inputs of a scan use vg_format_detect on fmts instead. */
+    const struct vg_format *fmt;
+    struct vg_format *fmt_owned;  /* the compiled configured format (NULL with auto) */
+    struct vg_format_set *fmts;   /* auto: the candidates, else NULL */
+    const char *format_name;      /* "auto" or the configured format's name */
+    char *format_spec;            /* --format-from: the specification read from the config */
     struct vg_detector *det;
     struct vg_geo *geo; /* NULL without geolocation */
+    struct vg_behave_config *behave; /* NULL with --no-behave */
+    struct vg_asn *asn;              /* NULL without AS data */
+    struct vg_labels *labels;        /* NULL without --labels */
+    int64_t incident_gap;
 };
+
+/*
+ * The format for one line read out of context (vg_analyze_line, explain): the configured one,
+ * or with `auto` the candidate that fits the line (eng->fmt when none does).
+ */
+const struct vg_format *vg_engine_line_format(const struct vg_engine *eng, const uint8_t *line,
+                                              size_t len);
 
 /* One attack request found by a worker: views into the chunk's data and result arena. */
 struct vg_attack_rec {

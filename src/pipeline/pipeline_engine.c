@@ -9,6 +9,98 @@
 #include "decode/decode.h"
 #include "pipeline/pipeline.h"
 
+/*
+ * The engine's log format: --format-from FILE:NAME, an explicit specification, or `auto` (the
+ * candidate set; each input picks its own).
+ */
+static vg_status engine_format(struct vg_engine *e, const struct vg_engine_config *cfg,
+                               struct vg_error *err)
+{
+    struct vg_format_options fo = {cfg->json_map, cfg->real_ip, cfg->trusted_proxies};
+    const char *spec = cfg->format;
+    if (cfg->format_from) {
+        const char *colon = strrchr(cfg->format_from, ':');
+        if (!colon || colon == cfg->format_from || !colon[1])
+            return vg_error_set(err, VG_E_INVAL, "--format-from", 0,
+                                "--format-from wants FILE:NAME (the configuration file and the "
+                                "name of the log format in it), not '%.200s'",
+                                cfg->format_from);
+        char *path = vg_strndup(cfg->format_from, (size_t)(colon - cfg->format_from));
+        if (!path)
+            return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+        vg_status st = vg_format_from_config(path, colon + 1, &e->format_spec, err);
+        vg_free(path);
+        if (st != VG_OK)
+            return st;
+        spec = e->format_spec;
+    }
+    if (!spec || strcmp(spec, "auto") == 0) {
+        vg_status st = vg_format_set_new(&fo, &e->fmts, err);
+        if (st != VG_OK)
+            return st;
+        e->fmt = vg_format_set_default(e->fmts);
+        e->format_name = "auto";
+        return VG_OK;
+    }
+    vg_status st = vg_format_compile_opts(spec, &fo, &e->fmt_owned, err);
+    if (st != VG_OK)
+        return st;
+    e->fmt = e->fmt_owned;
+    e->format_name = vg_format_name(e->fmt);
+    return VG_OK;
+}
+
+const struct vg_format *vg_engine_line_format(const struct vg_engine *eng, const uint8_t *line,
+                                              size_t len)
+{
+    if (!eng->fmts)
+        return eng->fmt;
+    const struct vg_format *f = NULL;
+    struct vg_error e;
+    if (vg_format_detect(eng->fmts, line, len, true, &f, NULL, &e) == VG_OK && f)
+        return f;
+    return eng->fmt;
+}
+
+/*
+ * Behaviour and the attribution beyond countries: the behaviour configuration (built-in
+ * defaults and --behave-config), ASN ranges (--asn, else the data directory's CSVs when
+ * present; compiled once into a cached lookup file), and the user's labels (--labels).
+ */
+static vg_status engine_behave(struct vg_engine *e, const struct vg_engine_config *cfg,
+                               struct vg_error *err)
+{
+    vg_status st = VG_OK;
+    if (!cfg->no_behave) {
+        st = vg_behave_config_new(cfg->behave_config, &e->behave, err);
+        if (st != VG_OK)
+            return st;
+        e->incident_gap = cfg->incident_gap > 0 ? (int64_t)cfg->incident_gap
+                                                : e->behave->incident_gap;
+    } else {
+        e->incident_gap = cfg->incident_gap > 0 ? (int64_t)cfg->incident_gap : 1800;
+    }
+    if (!cfg->no_asn) {
+        char *found[4];
+        const char *const *paths = cfg->asn_paths;
+        size_t n = cfg->n_asn_paths, n_default = 0;
+        if (!paths) {
+            n_default = vg_asn_default_paths(found, 4);
+            paths = (const char *const *)found;
+            n = n_default;
+        }
+        if (n)
+            st = vg_asn_open(paths, n, NULL, &e->asn, err);
+        for (size_t i = 0; i < n_default; i++)
+            vg_free(found[i]);
+        if (st != VG_OK)
+            return st;
+    }
+    if (cfg->labels_path)
+        st = vg_labels_load(cfg->labels_path, &e->labels, err);
+    return st;
+}
+
 vg_status vg_engine_new(const struct vg_engine_config *cfg, vg_engine_t **out,
                         struct vg_error *err)
 {
@@ -26,7 +118,7 @@ vg_status vg_engine_new(const struct vg_engine_config *cfg, vg_engine_t **out,
     struct vg_engine *e = vg_calloc(1, sizeof *e);
     if (!e)
         return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
-    vg_status st = vg_format_compile(cfg->format ? cfg->format : "combined", &e->fmt, err);
+    vg_status st = engine_format(e, cfg, err);
     if (st != VG_OK)
         goto fail;
     struct vg_ruleset *rs = NULL;
@@ -69,6 +161,9 @@ vg_status vg_engine_new(const struct vg_engine_config *cfg, vg_engine_t **out,
         if (st != VG_OK)
             goto fail;
     }
+    st = engine_behave(e, cfg, err);
+    if (st != VG_OK)
+        goto fail;
     *out = e;
     return VG_OK;
 fail:
@@ -80,10 +175,20 @@ void vg_engine_free(vg_engine_t *e)
 {
     if (!e)
         return;
-    vg_format_free(e->fmt);
+    vg_format_free(e->fmt_owned);
+    vg_format_set_free(e->fmts);
+    vg_free(e->format_spec);
     vg_detector_free(e->det);
     vg_geo_free(e->geo);
+    vg_behave_config_free(e->behave);
+    vg_asn_free(e->asn);
+    vg_labels_free(e->labels);
     vg_free(e);
+}
+
+const char *vg_engine_asn_provenance(const vg_engine_t *e)
+{
+    return vg_asn_provenance(e->asn);
 }
 
 size_t vg_engine_rule_count(const vg_engine_t *e)
@@ -202,6 +307,8 @@ vg_status vg_pipeline_analyze(const struct vg_engine *eng, struct vg_detect_scra
         if (e - s > 1024)
             e = s + 1024;
         eh->match = vg_arena_dup(arena, vg_str_make(h->subject.p + s, e - s));
+        eh->detail = h->note ? vg_arena_dup(arena, vg_str_make(h->note, strlen(h->note)))
+                                : (struct vg_str)VG_STR_NULL;
     }
     return VG_OK;
 }
@@ -236,7 +343,19 @@ void vg_pipeline_make_event(const struct vg_engine *eng, const struct vg_attack_
     ev->file_id = file_id;
     ev->offset = rec->offset;
     ev->line_no = line_no;
-    (void)eng;
+    /* Attribution that needs no state: AS, network roll-up, the user's labels. */
+    if (r->flags & VG_REQ_HAS_ADDR) {
+        if (eng->asn) {
+            vg_asn_lookup(eng->asn, &r->addr, &ev->asn, &ev->as_org);
+            ev->asn_provenance = vg_asn_provenance(eng->asn);
+        }
+        vg_addr_network(&r->addr, ev->net_buf);
+        ev->net = ev->net_buf;
+        if (eng->labels) {
+            vg_labels_lookup(eng->labels, &r->addr, ev->labels_buf, sizeof ev->labels_buf);
+            ev->labels = ev->labels_buf;
+        }
+    }
 }
 
 vg_status vg_analyze_line(const vg_engine_t *eng, const uint8_t *line, size_t len,
@@ -248,15 +367,27 @@ vg_status vg_analyze_line(const vg_engine_t *eng, const uint8_t *line, size_t le
         len--;
     struct vg_request req;
     memset(&req, 0, sizeof req);
-    if (vg_format_parse(eng->fmt, line, len, &req) != VG_PARSE_OK) {
+    const struct vg_format *fmt = vg_engine_line_format(eng, line, len);
+    struct vg_parse_buf pb = {NULL, 0, 0};
+    if (vg_format_needs_buf(fmt)) {
+        pb.cap = 4 * len + 64;
+        pb.p = vg_malloc(pb.cap);
+        if (!pb.p)
+            return VG_E_NOMEM;
+    }
+    enum vg_parse_result pr = vg_format_parse_ex(fmt, line, len, &req, &pb);
+    if (pr != VG_PARSE_OK) {
+        vg_free(pb.p);
         *malformed = 1;
         return VG_OK;
     }
     req.line_no = 1;
     struct vg_detect_scratch *s = NULL;
     vg_status st = vg_detect_scratch_new(eng->det, &s);
-    if (st != VG_OK)
+    if (st != VG_OK) {
+        vg_free(pb.p);
         return st;
+    }
     struct vg_arena arena;
     vg_arena_init(&arena, 16 * 1024, 0);
     struct vg_attack_rec rec;
@@ -280,5 +411,6 @@ vg_status vg_analyze_line(const vg_engine_t *eng, const uint8_t *line, size_t le
     }
     vg_arena_fini(&arena);
     vg_detect_scratch_free(s);
+    vg_free(pb.p);
     return st;
 }

@@ -33,8 +33,20 @@
 #define VG_CHECKPOINT_CHUNKS 32
 #define VG_CHECKPOINT_NS 2000000000LL
 #define VG_EVENTS_FLUSH (256u * 1024)
+#define VG_PROBE_MAX (64u * 1024) /* bytes read to detect a format (--format auto) */
 
 enum chunk_kind { CHUNK_DATA = 0, CHUNK_OVERSIZE };
+
+/* Where the fields an event shows (host, method, target, protocol, user agent, referer) of one
+   observed request are: an offset into the chunk's data, or with VG_REF_TEXT into its obs_text
+   (values the parser unescaped). Performance note: 48 bytes instead of six pointers and
+   lengths; the observation arrays are written for every request. */
+#define VG_REF_FIELDS 6
+#define VG_REF_TEXT 0x80000000u
+struct obs_ref {
+    uint32_t off[VG_REF_FIELDS];
+    uint32_t len[VG_REF_FIELDS];
+};
 
 struct chunk {
     uint64_t seq;
@@ -54,11 +66,32 @@ struct chunk {
     struct vg_bad_rec bad[VG_CHUNK_BAD_SAMPLES];
     size_t n_bad;
     vg_status status;
+    /* formats that declare their layout in the log (W3C #Fields): the layout directive active
+       at the chunk's start (copied by the reader; empty: the file's format as it is) */
+    uint8_t *directive;
+    size_t directive_len, directive_cap;
+    /* values the parser joins or rewrites (vg_parse_buf); allocated once, when the format
+       needs it. Only attack records keep views into it. */
+    struct vg_parse_buf pbuf;
+    /* parse-only scans with records: {u64 rel line, u64 offset, u32 len, bytes} entries */
+    struct vg_buf recs;
+    /* behaviour (behave/): one observation per parsed request, in line order, and beside each
+       where the fields an event shows are (obs_ref); grows amortized per chunk, never per line */
+    struct vg_obs *obs;
+    struct obs_ref *refs;
+    size_t n_obs, cap_obs;
+    struct vg_buf obs_text; /* field bytes the parser wrote outside the line */
+    bool replay; /* every line of it was accounted for before a restart (resumed scan) */
 };
 
 /* Shared state of one input's pipeline. One mutex; chunks are big, so contention is low. */
 struct scan_file_ctx {
     const struct vg_engine *eng;
+    const struct vg_format *fmt; /* this input's format (configured or detected) */
+    bool parse_only;
+    bool records;
+    uint8_t *dir_cur;            /* reader: the last layout directive seen (W3C #Fields) */
+    size_t dir_len;
     size_t max_line;
     size_t chunk_size;
     /* input */
@@ -66,6 +99,7 @@ struct scan_file_ctx {
     const uint8_t *prefix; /* bytes already read by the main thread (fingerprint) */
     size_t prefix_len;
     uint64_t skip;         /* bytes to skip (resume) */
+    uint64_t replay_end;   /* resume: lines before this offset are replayed for behaviour only */
     /* chunks */
     struct chunk *chunks;
     size_t n_chunks;
@@ -146,6 +180,47 @@ static vg_status stream_fill(struct scan_file_ctx *c, uint8_t *buf, size_t *len,
     return VG_OK;
 }
 
+/* Remembers the last layout directive (W3C #Fields) of a block the reader went through. */
+static vg_status note_directive(struct scan_file_ctx *c, const uint8_t *p, size_t n)
+{
+    struct vg_str d;
+    if (!vg_format_last_directive(c->fmt, p, n, &d))
+        return VG_OK;
+    uint8_t *nd = vg_realloc(c->dir_cur, d.n ? d.n : 1);
+    if (!nd)
+        return VG_E_NOMEM;
+    if (d.n)
+        memcpy(nd, d.p, d.n);
+    c->dir_cur = nd;
+    c->dir_len = d.n;
+    return VG_OK;
+}
+
+/*
+ * Formats whose layout is declared in the log: hands the chunk the directive active at its
+ * start, then notes the last one it holds for the next chunk. Performance note: workers stay
+ * parallel; the reader only searches each chunk for "#Fields:" (one memmem pass), and only for
+ * such formats.
+ */
+static vg_status tag_chunk(struct scan_file_ctx *c, struct chunk *k)
+{
+    k->directive_len = 0;
+    if (!vg_format_has_directives(c->fmt))
+        return VG_OK;
+    if (c->dir_len) {
+        if (k->directive_cap < c->dir_len) {
+            uint8_t *nd = vg_realloc(k->directive, c->dir_len);
+            if (!nd)
+                return VG_E_NOMEM;
+            k->directive = nd;
+            k->directive_cap = c->dir_len;
+        }
+        memcpy(k->directive, c->dir_cur, c->dir_len);
+        k->directive_len = c->dir_len;
+    }
+    return note_directive(c, k->data, k->len);
+}
+
 static void *reader_main(void *arg)
 {
     struct scan_file_ctx *c = arg;
@@ -160,6 +235,8 @@ static void *reader_main(void *arg)
             size_t want = c->skip - offset < 256 * 1024 ? (size_t)(c->skip - offset) : 256 * 1024;
             size_t got = 0;
             st = stream_read(c, tmp, want, &got);
+            if (st == VG_OK && got)
+                st = note_directive(c, tmp, got);
             if (got == 0 && st == VG_OK) {
                 vg_error_set(&c->read_err, VG_E_IO, vg_input_path(c->in), 0,
                              "%s: the file is shorter than the %" PRIu64
@@ -189,7 +266,14 @@ static void *reader_main(void *arg)
         carry = NULL;
         carry_len = 0;
         k->base_offset = offset;
-        st = stream_fill(c, k->data, &k->len, k->cap, &eof);
+        /* A resumed scan replays the lines before the committed offset (behaviour only): a
+           chunk ends there, so that every chunk is all replay or all new. The offset is a line
+           boundary, so the cut below falls on it. */
+        size_t fill_cap = k->cap;
+        if (offset < c->replay_end && c->replay_end - offset < fill_cap)
+            fill_cap = (size_t)(c->replay_end - offset);
+        k->replay = offset < c->replay_end;
+        st = stream_fill(c, k->data, &k->len, fill_cap, &eof);
         k->raw_pos = vg_input_raw_pos(c->in);
         if (k->len == 0) {
             give_back(c, k);
@@ -263,6 +347,9 @@ static void *reader_main(void *arg)
             continue;
         }
         offset += k->len;
+        vg_status ts = tag_chunk(c, k);
+        if (st == VG_OK)
+            st = ts;
         push_work(c, k);
     }
     vg_free(carry);
@@ -281,6 +368,7 @@ static void *reader_main(void *arg)
 struct worker {
     struct scan_file_ctx *c;
     struct vg_detect_scratch *scratch;
+    struct vg_behave_scratch *bscratch; /* NULL without behaviour */
     pthread_t tid;
 };
 
@@ -291,7 +379,57 @@ static void chunk_reset_results(struct chunk *k)
     k->n_months = 0;
     k->n_attacks = 0;
     k->n_bad = 0;
+    k->n_obs = 0;
+    vg_buf_reset(&k->obs_text);
     k->status = VG_OK;
+}
+
+/*
+ * Behaviour: appends the observation of one parsed request (attack: its attack record index + 1,
+ * or 0). Fields the parser wrote outside the line (unescaped values in the parse buffer, which
+ * the next line reuses) are copied into the chunk arena. Performance note: the array grows by
+ * doubling and is kept with the chunk, so a steady scan allocates nothing per line.
+ */
+static vg_status add_obs(struct worker *w, struct chunk *k, const struct vg_request *req,
+                         uint64_t rel, uint32_t attack, uint32_t sig_classes)
+{
+    if (k->n_obs == k->cap_obs) {
+        size_t cap = k->cap_obs ? k->cap_obs * 2 : 1024;
+        struct vg_obs *o = vg_realloc(k->obs, cap * sizeof *o);
+        if (!o)
+            return VG_E_NOMEM;
+        k->obs = o;
+        struct obs_ref *rf = vg_realloc(k->refs, cap * sizeof *rf);
+        if (!rf)
+            return VG_E_NOMEM;
+        k->refs = rf;
+        k->cap_obs = cap;
+    }
+    struct vg_obs *o = &k->obs[k->n_obs];
+    vg_behave_observe(w->c->eng->behave, w->bscratch, req, sig_classes, o);
+    o->rel_line = (uint32_t)rel;
+    o->attack = attack;
+    struct obs_ref *rf = &k->refs[k->n_obs];
+    const struct vg_str views[VG_REF_FIELDS] = {req->host,     req->method,     req->target,
+                                               req->protocol, req->user_agent, req->referer};
+    const uint8_t *db = k->data, *de = k->data + k->len;
+    for (size_t i = 0; i < VG_REF_FIELDS; i++) {
+        struct vg_str v = views[i];
+        if (v.n > UINT32_MAX / 2)
+            v.n = UINT32_MAX / 2;
+        rf->len[i] = (uint32_t)v.n;
+        if (!v.n) {
+            rf->off[i] = 0;
+        } else if (v.p >= db && v.p + v.n <= de) {
+            rf->off[i] = (uint32_t)(v.p - db);
+        } else {
+            rf->off[i] = (uint32_t)k->obs_text.n | VG_REF_TEXT;
+            if (vg_buf_add(&k->obs_text, v.p, v.n) != VG_OK)
+                return VG_E_NOMEM;
+        }
+    }
+    k->n_obs++;
+    return VG_OK;
 }
 
 static vg_status month_count(struct chunk *k, int32_t month, uint64_t req, uint64_t bad)
@@ -328,10 +466,37 @@ static void keep_bad(struct chunk *k, uint64_t rel, uint64_t offset, const char 
     b->text = vg_arena_dup(&k->arena, vg_str_make(p, n > 200 ? 200 : n));
 }
 
+/* Appends one record entry (parse-only scans with --records): rel, offset, length, JSON. */
+static void add_record(struct chunk *k, uint64_t rel, uint64_t off, const struct vg_request *req,
+                       const char *malformed, const uint8_t *line, size_t len)
+{
+    size_t at = k->recs.n;
+    uint64_t hdr[2] = {rel, off};
+    uint32_t n = 0;
+    vg_bput(&k->recs, hdr, sizeof hdr);
+    vg_bput(&k->recs, &n, sizeof n);
+    size_t body = k->recs.n;
+    if (malformed) {
+        vg_bputs(&k->recs, "{\"malformed\":\"");
+        vg_bputs(&k->recs, malformed);
+        vg_bputs(&k->recs, "\",\"text\":\"");
+        vg_bput_json(&k->recs, line, len > 1024 ? 1024 : len);
+        vg_bputs(&k->recs, "\"}");
+    } else {
+        vg_request_write_json(req, &k->recs);
+    }
+    if (k->recs.err == VG_OK) {
+        n = (uint32_t)(k->recs.n - body);
+        memcpy(k->recs.p + at + sizeof hdr, &n, sizeof n);
+    }
+}
+
 static vg_status process_chunk(struct worker *w, struct chunk *k)
 {
     const struct vg_engine *eng = w->c->eng;
+    const struct scan_file_ctx *c = w->c;
     chunk_reset_results(k);
+    vg_buf_reset(&k->recs);
     if (k->kind == CHUNK_OVERSIZE) {
         k->lines = 1;
         k->oversize = 1;
@@ -339,20 +504,65 @@ static vg_status process_chunk(struct worker *w, struct chunk *k)
                  k->len < k->over_len ? k->len : (size_t)k->over_len);
         return VG_OK;
     }
+    /* The layout at the chunk's start (W3C #Fields carried by the reader), then as the lines
+       declare it. A bad directive leaves no layout: the lines after it are malformed. */
+    const struct vg_format *cur = c->fmt;
+    struct vg_format *bound = NULL;
+    struct vg_error berr;
+    if (k->directive_len) {
+        if (vg_format_bind(c->fmt, k->directive, k->directive_len, &bound, &berr) != VG_OK)
+            cur = NULL;
+        else if (bound)
+            cur = bound;
+    }
+    if (vg_format_needs_buf(c->fmt) && !k->pbuf.p) {
+        /* Performance note: allocated once per chunk and reused; only lines that become attack
+           records keep what they wrote, so the touched part stays small. */
+        k->pbuf.cap = 4 * k->cap + 4096;
+        k->pbuf.p = vg_malloc(k->pbuf.cap);
+        if (!k->pbuf.p) {
+            vg_format_free(bound);
+            return VG_E_NOMEM;
+        }
+    }
+    k->pbuf.used = 0;
     const uint8_t *p = k->data, *end = k->data + k->len;
     uint64_t rel = 0;
     int32_t cur_month = INT32_MIN;
     struct vg_request req;
-    while (p < end) {
+    vg_status st = VG_OK;
+    while (p < end && st == VG_OK) {
         const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
         const uint8_t *le = nl ? nl : end;
         size_t len = (size_t)(le - p);
         uint64_t off = k->base_offset + (uint64_t)(p - k->data);
-        if (len > w->c->max_line) {
+        if (len > c->max_line) {
             k->oversize++;
             keep_bad(k, rel, off, "line longer than --max-line", p, len);
+            if (c->records)
+                add_record(k, rel, off, NULL, "line longer than --max-line", p, 0);
         } else {
-            enum vg_parse_result pr = vg_format_parse(eng->fmt, p, len, &req);
+            size_t mark = k->pbuf.used;
+            /* Without a layout (a bad #Fields), only a directive can give one back. */
+            enum vg_parse_result pr = cur   ? vg_format_parse_ex(cur, p, len, &req, &k->pbuf)
+                                      : len && p[0] == '#' ? VG_PARSE_DIRECTIVE
+                                                           : VG_PARSE_LAYOUT;
+            if (pr == VG_PARSE_DIRECTIVE) {
+                /* A W3C directive: counted as a line; "#Fields:" changes the layout. */
+                struct vg_format *nb = NULL;
+                if (vg_format_bind(c->fmt, p, len, &nb, &berr) != VG_OK) {
+                    vg_format_free(bound);
+                    bound = NULL;
+                    cur = NULL;
+                } else if (nb) {
+                    vg_format_free(bound);
+                    bound = nb;
+                    cur = nb;
+                }
+                rel++;
+                p = nl ? nl + 1 : end;
+                continue;
+            }
             if (pr == VG_PARSE_OK && !(req.flags & VG_REQ_HAS_TIME))
                 pr = VG_PARSE_TIME;
             if (pr != VG_PARSE_OK) {
@@ -360,40 +570,60 @@ static vg_status process_chunk(struct worker *w, struct chunk *k)
                 if (cur_month == INT32_MIN)
                     k->lead_malformed++;
                 else if (month_count(k, cur_month, 0, 1) != VG_OK)
-                    return VG_E_NOMEM;
+                    st = VG_E_NOMEM;
                 keep_bad(k, rel, off, vg_parse_strerror(pr), p, len);
+                if (c->records)
+                    add_record(k, rel, off, NULL, vg_parse_strerror(pr), p, len);
+                k->pbuf.used = mark;
             } else {
                 req.offset = off;
                 req.line_no = rel; /* relative until the consumer numbers it */
                 k->requests++;
                 int32_t month = vg_month_key(req.time);
                 cur_month = month;
-                if (month_count(k, month, 1, 0) != VG_OK)
-                    return VG_E_NOMEM;
-                if (k->n_attacks == k->cap_attacks) {
-                    size_t cap = k->cap_attacks ? k->cap_attacks * 2 : 64;
-                    struct vg_attack_rec *a = vg_realloc(k->attacks, cap * sizeof *a);
-                    if (!a)
-                        return VG_E_NOMEM;
-                    k->attacks = a;
-                    k->cap_attacks = cap;
+                if (month_count(k, month, 1, 0) != VG_OK) {
+                    st = VG_E_NOMEM;
+                    break;
                 }
-                bool attack = false;
-                vg_status st = vg_pipeline_analyze(eng, w->scratch, &req, &k->arena,
-                                                   &k->attacks[k->n_attacks], &attack);
-                if (st != VG_OK)
-                    return st;
-                if (attack) {
-                    k->attacks[k->n_attacks].rel_line = rel;
-                    k->n_attacks++;
+                if (c->parse_only) {
+                    if (c->records)
+                        add_record(k, rel, off, &req, NULL, p, len);
+                    k->pbuf.used = mark;
+                } else {
+                    if (k->n_attacks == k->cap_attacks) {
+                        size_t cap = k->cap_attacks ? k->cap_attacks * 2 : 64;
+                        struct vg_attack_rec *a = vg_realloc(k->attacks, cap * sizeof *a);
+                        if (!a) {
+                            st = VG_E_NOMEM;
+                            break;
+                        }
+                        k->attacks = a;
+                        k->cap_attacks = cap;
+                    }
+                    bool attack = false;
+                    st = vg_pipeline_analyze(eng, w->scratch, &req, &k->arena,
+                                             &k->attacks[k->n_attacks], &attack);
+                    uint32_t att = 0, sig = 0;
+                    if (st == VG_OK && attack) {
+                        k->attacks[k->n_attacks].rel_line = rel;
+                        sig = k->attacks[k->n_attacks].classes;
+                        att = (uint32_t)++k->n_attacks;
+                    } else {
+                        k->pbuf.used = mark; /* nothing keeps a view into what this line wrote */
+                    }
+                    if (st == VG_OK && eng->behave)
+                        st = add_obs(w, k, &req, rel, att, sig);
                 }
             }
         }
         rel++;
         p = nl ? nl + 1 : end;
     }
+    vg_format_free(bound);
+    if (st == VG_OK && k->recs.err != VG_OK)
+        st = k->recs.err;
     k->lines = rel;
-    return VG_OK;
+    return st;
 }
 
 static void *worker_main(void *arg)
@@ -427,64 +657,84 @@ static void *worker_main(void *arg)
 
 /* ---- consumer ------------------------------------------------------------------------------ */
 
-/* Country cache per attacking address (geo lookups once per source). */
-struct geo_cache {
-    struct vg_addr *keys;
-    char (*cc)[3];
-    uint8_t *used;
-    size_t n, cap;
+/*
+ * Attribution cache per attacking address: country, AS and organisation, the user's labels and
+ * the /24 or /48 network, looked up once per source; and what the store's addresses table must
+ * learn at the next checkpoint (dirty entries with the span of their attack requests).
+ */
+struct attrib_entry {
+    struct vg_addr addr;
+    char cc[3];
+    bool used, dirty;
+    uint32_t asn;
+    const char *org; /* borrowed from the ASN database */
+    char labels[96];
+    char net[VG_NET_TEXT_MAX];
+    char ip[46];
+    int64_t first, last;
 };
 
-static const char *geo_lookup(struct geo_cache *g, const struct vg_geo *geo,
-                              const struct vg_addr *a)
+struct attrib_cache {
+    struct attrib_entry *e;
+    size_t n, cap;
+    size_t n_dirty; /* entries the store has not learnt yet */
+};
+
+/* Past this many addresses the cache starts again once nothing in it is dirty (after a
+   checkpoint, or always without a store), so a scan of millions of attacking addresses keeps a
+   bounded cache (about 230 bytes an entry). */
+#define VG_ATTRIB_CACHE_MAX (1u << 18)
+
+static struct attrib_entry *attrib_lookup(struct attrib_cache *g, const struct vg_engine *eng,
+                                          const struct vg_addr *a)
 {
+    if (g->n >= VG_ATTRIB_CACHE_MAX && g->n_dirty == 0) {
+        memset(g->e, 0, g->cap * sizeof *g->e);
+        g->n = 0;
+    }
     if ((g->n + 1) * 2 > g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 1024;
-        struct vg_addr *k = vg_calloc(cap, sizeof *k);
-        char(*cc)[3] = vg_calloc(cap, 3);
-        uint8_t *used = vg_calloc(cap, 1);
-        if (!k || !cc || !used) {
-            vg_free(k);
-            vg_free(cc);
-            vg_free(used);
+        struct attrib_entry *e = vg_calloc(cap, sizeof *e);
+        if (!e)
             return NULL;
-        }
         for (size_t i = 0; i < g->cap; i++) {
-            if (!g->used[i])
+            if (!g->e[i].used)
                 continue;
-            size_t h = (size_t)vg_hash64(g->keys[i].b, 16, 7) & (cap - 1);
-            while (used[h])
+            size_t h = (size_t)vg_hash64(g->e[i].addr.b, 16, 7) & (cap - 1);
+            while (e[h].used)
                 h = (h + 1) & (cap - 1);
-            k[h] = g->keys[i];
-            memcpy(cc[h], g->cc[i], 3);
-            used[h] = 1;
+            e[h] = g->e[i];
         }
-        vg_free(g->keys);
-        vg_free(g->cc);
-        vg_free(g->used);
-        g->keys = k;
-        g->cc = cc;
-        g->used = used;
+        vg_free(g->e);
+        g->e = e;
         g->cap = cap;
     }
     size_t h = (size_t)vg_hash64(a->b, 16, 7) & (g->cap - 1);
-    while (g->used[h]) {
-        if (memcmp(g->keys[h].b, a->b, 16) == 0)
-            return g->cc[h];
+    while (g->e[h].used) {
+        if (memcmp(g->e[h].addr.b, a->b, 16) == 0)
+            return &g->e[h];
         h = (h + 1) & (g->cap - 1);
     }
-    g->used[h] = 1;
-    g->keys[h] = *a;
-    vg_geo_country(geo, a, g->cc[h]);
+    struct attrib_entry *x = &g->e[h];
+    memset(x, 0, sizeof *x);
+    x->used = true;
+    x->addr = *a;
+    x->org = "";
+    vg_addr_format(a, x->ip);
+    if (eng->geo)
+        vg_geo_country(eng->geo, a, x->cc);
+    if (eng->asn)
+        vg_asn_lookup(eng->asn, a, &x->asn, &x->org);
+    if (eng->labels)
+        vg_labels_lookup(eng->labels, a, x->labels, sizeof x->labels);
+    vg_addr_network(a, x->net);
     g->n++;
-    return g->cc[h];
+    return x;
 }
 
-static void geo_cache_fini(struct geo_cache *g)
+static void attrib_cache_fini(struct attrib_cache *g)
 {
-    vg_free(g->keys);
-    vg_free(g->cc);
-    vg_free(g->used);
+    vg_free(g->e);
 }
 
 /* Deltas for the store between two checkpoints. */
@@ -603,6 +853,17 @@ static void deltas_fini(struct store_deltas *d)
     vg_free(d->slots);
 }
 
+/* What the events of one input need after its chunks are gone (held requests are emitted
+   later), and what its resume point is. */
+struct scan_input {
+    const char *path;
+    size_t sum_idx;
+    int64_t file_id;     /* 0 without store */
+    uint64_t offset, lines; /* committed-able position */
+    bool had_pending;    /* the store records held requests for it */
+    bool active;
+};
+
 /* Everything the consumer carries across the files of one scan. */
 struct scan_state {
     const struct vg_engine *eng;
@@ -610,7 +871,7 @@ struct scan_state {
     vg_summary_t *sum;
     struct vg_store *store;
     int64_t run_id;
-    struct geo_cache geo;
+    struct attrib_cache attrib;
     struct store_deltas deltas;
     struct vg_buf events;
     bool progress;
@@ -619,6 +880,17 @@ struct scan_state {
     uint64_t lines_done;
     size_t file_no, n_files;
     struct vg_error *err;
+    const struct vg_format *file_fmt;      /* the current input's format */
+    int64_t file_started_ns;               /* when the current input's scan began (ETA) */
+    const struct vg_format *last_note_fmt; /* the last format the diagnostics named */
+    /* behaviour, incidents (docs/internals/behave.md) */
+    struct vg_behave *behave;          /* NULL with --no-behave */
+    struct vg_incidents *incidents;
+    bool store_had_incidents;          /* look incidents up in the store (continuity) */
+    struct scan_input *inputs;         /* per input: where its events point (n_files) */
+    uint64_t *revive;                  /* resumed input: offsets held at the last checkpoint */
+    size_t n_revive, revive_at;
+    int64_t clock;                     /* the latest log time emitted (incident expiry) */
 };
 
 static int64_t now_ns(void)
@@ -645,6 +917,70 @@ static vg_status store_fail(struct scan_state *s, vg_status st)
     return vg_error_set(s->err, st, "store", 0, "store: %s", vg_store_errmsg(s->store));
 }
 
+static vg_status put_incident(void *user, const struct vg_incident *inc)
+{
+    struct scan_state *s = user;
+    vg_status st = vg_store_put_incident(s->store, inc);
+    return st == VG_OK ? VG_OK : store_fail(s, st);
+}
+
+/*
+ * The behaviour part of a checkpoint (docs/internals/behave.md, "Checkpoints"): incidents
+ * changed since the last one, the attribution of new attacking addresses, for every input with
+ * held requests the offset to resume from and which requests they are, and the stage's state.
+ */
+static vg_status checkpoint_behaviour(struct scan_state *s)
+{
+    vg_status st = VG_OK;
+    if (s->incidents)
+        st = vg_incidents_flush(s->incidents, s->clock, put_incident, s);
+    for (size_t i = 0; st == VG_OK && i < s->attrib.cap; i++) {
+        struct attrib_entry *a = &s->attrib.e[i];
+        if (!a->used || !a->dirty)
+            continue;
+        struct vg_address_info ai = {a->ip, a->cc, a->asn, a->org, a->net, a->labels, a->first,
+                                     a->last};
+        st = vg_store_put_address(s->store, &ai);
+        if (st != VG_OK)
+            return store_fail(s, st);
+        a->dirty = false;
+    }
+    if (st == VG_OK)
+        s->attrib.n_dirty = 0;
+    if (st != VG_OK || !s->behave)
+        return st;
+    struct vg_buf blob;
+    vg_buf_init(&blob, 0);
+    for (size_t i = 0; st == VG_OK && i < s->n_files; i++) {
+        struct scan_input *in = &s->inputs[i];
+        if (!in->active || !in->file_id)
+            continue;
+        uint64_t off = 0, line = 0;
+        bool has = vg_behave_pending_oldest(s->behave, (uint32_t)i, &off, &line);
+        if (!has && !in->had_pending)
+            continue;
+        vg_buf_reset(&blob);
+        st = vg_behave_pending_offsets(s->behave, (uint32_t)i, &blob);
+        if (st == VG_OK)
+            st = vg_store_file_pending(s->store, in->file_id, has ? off : in->offset,
+                                       has ? line - 1 : in->lines, blob.p, has ? blob.n : 0);
+        if (st == VG_OK)
+            in->had_pending = has;
+        else if (st != VG_E_NOMEM)
+            st = store_fail(s, st);
+    }
+    if (st == VG_OK) {
+        vg_buf_reset(&blob);
+        st = vg_behave_export_state(s->behave, &blob);
+        if (st == VG_OK)
+            st = vg_store_put_state(s->store, "behave", blob.p, blob.n);
+        if (st != VG_OK && st != VG_E_NOMEM)
+            st = store_fail(s, st);
+    }
+    vg_buf_fini(&blob);
+    return st;
+}
+
 /* Commits a checkpoint: deltas and the file's position, in the open transaction. */
 static vg_status checkpoint(struct scan_state *s, int64_t file_id, uint64_t offset,
                             uint64_t lines, bool complete)
@@ -652,6 +988,11 @@ static vg_status checkpoint(struct scan_state *s, int64_t file_id, uint64_t offs
     if (!s->store)
         return VG_OK;
     vg_status st = VG_OK;
+    if (s->inputs && s->file_no < s->n_files && s->inputs[s->file_no].file_id == file_id) {
+        s->inputs[s->file_no].offset = offset;
+        s->inputs[s->file_no].lines = lines;
+    }
+    st = checkpoint_behaviour(s);
     for (size_t i = 0; i < s->deltas.n_months && st == VG_OK; i++)
         st = vg_store_add_month(s->store, file_id, s->deltas.months[i].month,
                                 s->deltas.months[i].requests, s->deltas.month_attacks[i],
@@ -691,8 +1032,9 @@ static void show_progress(struct scan_state *s, struct scan_file_ctx *c, const c
     double rate = secs > 0 ? (double)s->lines_done / secs : 0;
     uint64_t total = vg_input_raw_size(c->in);
     char eta[32] = "";
-    if (total && raw_pos && raw_pos <= total && secs > 0.5) {
-        double left = secs * (double)(total - raw_pos) / (double)raw_pos;
+    double fsecs = (double)(t - s->file_started_ns) / 1e9; /* this input's own pace */
+    if (total && raw_pos && raw_pos <= total && fsecs > 0.5) {
+        double left = fsecs * (double)(total - raw_pos) / (double)raw_pos;
         snprintf(eta, sizeof eta, " ETA %d:%02d", (int)left / 60, (int)left % 60);
     }
     struct vg_buf b;
@@ -701,9 +1043,17 @@ static void show_progress(struct scan_state *s, struct scan_file_ctx *c, const c
     base = base ? base + 1 : path;
     vg_bprintf(&b, "\r\033[K[%zu/%zu] ", s->file_no + 1, s->n_files);
     vg_bput_term(&b, (const uint8_t *)base, strlen(base) > 40 ? 40 : strlen(base));
-    if (total)
-        vg_bprintf(&b, " %5.1f%% of %.1f MB", 100.0 * (double)raw_pos / (double)total,
-                   (double)total / 1e6);
+    if (total && raw_pos <= total) {
+        /* [#########-----------] 45.2% 12.3/27.2 MB (compressed bytes for compressed input) */
+        int fill = (int)(20.0 * (double)raw_pos / (double)total);
+        vg_bputs(&b, " [");
+        for (int i = 0; i < 20; i++)
+            vg_bputc(&b, i < fill ? '#' : '-');
+        vg_bprintf(&b, "] %5.1f%% %.1f/%.1f MB", 100.0 * (double)raw_pos / (double)total,
+                   (double)raw_pos / 1e6, (double)total / 1e6);
+    } else {
+        vg_bprintf(&b, " %.1f MB", (double)raw_pos / 1e6);
+    }
     vg_bprintf(&b, "  %.0f lines/s%s", rate, eta);
     if (b.err == VG_OK)
         fwrite(b.p, 1, b.n, s->opt->diag);
@@ -721,8 +1071,331 @@ struct file_run {
     uint64_t pending_malformed; /* malformed lines before any month was known */
 };
 
+/* Writes a chunk's parsed records in order, numbering their lines. */
+static vg_status write_records(struct scan_state *s, const struct file_run *fr,
+                               const struct chunk *k)
+{
+    FILE *f = s->opt->records;
+    size_t at = 0;
+    struct vg_buf pb; /* the file's path as a JSON string, once per chunk */
+    vg_buf_init(&pb, 0);
+    vg_bputc(&pb, '"');
+    vg_bput_json(&pb, (const uint8_t *)fr->path, strlen(fr->path));
+    vg_bputc(&pb, '"');
+    if (pb.err != VG_OK) {
+        vg_buf_fini(&pb);
+        return vg_error_set(s->err, VG_E_NOMEM, NULL, 0, "out of memory");
+    }
+    while (at + 20 <= k->recs.n) {
+        uint64_t hdr[2];
+        uint32_t n;
+        memcpy(hdr, k->recs.p + at, sizeof hdr);
+        memcpy(&n, k->recs.p + at + sizeof hdr, sizeof n);
+        const uint8_t *j = k->recs.p + at + 20;
+        if (n < 2 || at + 20 + n > k->recs.n) {
+            vg_buf_fini(&pb);
+            return vg_error_set(s->err, VG_E_INTERNAL, NULL, 0, "corrupt record buffer");
+        }
+        fputs("{\"file\":", f);
+        fwrite(pb.p, 1, pb.n, f);
+        fprintf(f, ",\"line\":%" PRIu64 ",\"offset\":%" PRIu64 "%s", fr->line_base + hdr[0] + 1,
+                hdr[1], n > 2 ? "," : "");
+        fwrite(j + 1, 1, n - 1, f);
+        fputc('\n', f);
+        at += 20 + n;
+    }
+    vg_buf_fini(&pb);
+    if (ferror(f))
+        return vg_error_set(s->err, VG_E_IO, "--records", 0, "cannot write records: %s",
+                            strerror(errno));
+    return VG_OK;
+}
+
+/* One attack request as the consumer writes it. Every writer reads the same event. */
+struct emit_in {
+    const struct vg_request *req; /* the fields (views valid for the call) */
+    struct vg_str raw;
+    uint64_t offset, line_no;
+    uint32_t file_no;
+    int score;
+    uint32_t classes;
+    unsigned decode_flags;
+    unsigned n_hits;
+    const struct vg_event_hit *hits;
+    uint32_t detectors;
+    unsigned n_det;
+    const struct vg_event_detection *det;
+    const char *tool;
+    bool size_anomaly;
+};
+
+static int outcome_of(int32_t status)
+{
+    if (status >= 200 && status < 400)
+        return VG_OUT_SUCCESS;
+    if (status >= 400 && status < 500)
+        return VG_OUT_REFUSED;
+    if (status >= 500 && status < 600)
+        return VG_OUT_FAILED;
+    return VG_OUT_UNKNOWN;
+}
+
+/*
+ * Writes one attack request everywhere: attribution (country, AS, labels, network, cached per
+ * address), its incident, the event JSON, the store (counted only when the row is new: a line
+ * already stored is never counted twice), and the summary.
+ */
+static vg_status emit_event(struct scan_state *s, const struct emit_in *in)
+{
+    const struct vg_request *r = in->req;
+    struct scan_input *fi = &s->inputs[in->file_no];
+    struct vg_summary_file *sf = vg_summary_file(s->sum, fi->sum_idx);
+    struct vg_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.time = (r->flags & VG_REQ_HAS_TIME) ? r->time : 0;
+    ev.method = r->method;
+    ev.host = r->host;
+    ev.target = r->target;
+    ev.protocol = r->protocol;
+    ev.user_agent = r->user_agent;
+    ev.referer = r->referer;
+    ev.raw_line = in->raw;
+    ev.status = r->status;
+    ev.bytes = r->bytes;
+    ev.score = in->score;
+    ev.classes = in->classes;
+    ev.decode_flags = in->decode_flags;
+    ev.outcome = vg_outcome_name(r->status);
+    ev.n_hits = in->n_hits;
+    ev.hits = in->hits;
+    ev.file_path = fi->path;
+    ev.file_id = fi->file_id;
+    ev.offset = in->offset;
+    ev.line_no = in->line_no;
+    ev.tool = in->tool;
+    ev.size_anomaly = in->size_anomaly;
+    ev.n_detections = in->n_det;
+    ev.detections = in->det;
+    ev.asn_provenance = s->eng->asn ? vg_asn_provenance(s->eng->asn) : NULL;
+    char incident[VG_INCIDENT_ID_LEN + 1];
+    vg_status st;
+    if (r->flags & VG_REQ_HAS_ADDR) {
+        ev.addr = r->addr;
+        struct attrib_entry *a = attrib_lookup(&s->attrib, s->eng, &ev.addr);
+        if (!a)
+            return VG_E_NOMEM;
+        memcpy(ev.ip, a->ip, sizeof ev.ip);
+        memcpy(ev.country, a->cc, 3);
+        ev.asn = a->asn;
+        ev.as_org = a->org;
+        ev.labels = a->labels;
+        ev.net = a->net;
+        if (!a->dirty) {
+            a->first = a->last = ev.time;
+            a->dirty = s->store != NULL;
+            s->attrib.n_dirty += a->dirty;
+        } else {
+            if (ev.time < a->first)
+                a->first = ev.time;
+            if (ev.time > a->last)
+                a->last = ev.time;
+        }
+        if (s->incidents) {
+            uint32_t rules[VG_INCIDENT_RULES];
+            unsigned nr = 0;
+            for (unsigned i = 0; i < in->n_hits && nr < VG_INCIDENT_RULES; i++)
+                rules[nr++] = in->hits[i].rule_id;
+            struct vg_incident_add ia = {
+                .addr = &ev.addr,
+                .ip = ev.ip,
+                .site = r->host,
+                .time = ev.time,
+                .classes = ev.classes,
+                .detectors = in->detectors,
+                .outcome = outcome_of(r->status),
+                .tool = in->tool,
+                .ua_hash = r->user_agent.n ? vg_hash64(r->user_agent.p, r->user_agent.n, 0x7561) : 0,
+                .rules = rules,
+                .n_rules = nr,
+                .asn = a->asn,
+                .country = a->cc,
+            };
+            st = vg_incidents_add(s->incidents, &ia, incident);
+            if (st != VG_OK)
+                return st;
+            ev.incident = incident;
+            if (ev.time > s->clock)
+                s->clock = ev.time;
+        }
+    }
+    size_t before = s->events.n;
+    st = vg_event_write_json(&ev, vg_geo_provenance(s->eng->geo), &s->events);
+    if (st != VG_OK)
+        return st;
+    if (s->store) {
+        st = vg_store_add_event(s->store, s->run_id, &ev, s->events.p + before,
+                                s->events.n - before - 1);
+        if (st != VG_OK)
+            return store_fail(s, st);
+        if (vg_store_event_inserted(s->store)) {
+            st = delta_source(&s->deltas, &ev);
+            if (st == VG_OK)
+                st = delta_month(&s->deltas, vg_month_key(ev.time), 0, 0, 1);
+            if (st != VG_OK)
+                return st;
+        }
+    }
+    if (!s->opt->events)
+        s->events.n = before; /* the JSON was only needed for the store */
+    st = vg_summary_add_attack(s->sum, &ev, r->path.n ? r->path : r->target);
+    if (st != VG_OK)
+        return st;
+    if (sf)
+        sf->attacks++;
+    if (s->events.n >= VG_EVENTS_FLUSH)
+        return flush_events(s);
+    return VG_OK;
+}
+
+/* The behaviour stage's emit callback: an attack request leaves it. */
+static vg_status behave_emit(void *user, const struct vg_behave_emit *e)
+{
+    struct scan_state *s = user;
+    struct vg_event_detection det[VG_DET_COUNT];
+    uint32_t detectors = 0;
+    for (unsigned i = 0; i < e->n_det && i < VG_DET_COUNT; i++) {
+        enum vg_detector_id d = (enum vg_detector_id)e->det[i].detector;
+        det[i].detector = vg_detector_name(d);
+        det[i].class_name = vg_class_name((enum vg_class)vg_detector_class(d));
+        det[i].why = e->det[i].why;
+        detectors |= 1u << d;
+    }
+    struct emit_in in = {
+        .req = &e->req,
+        .raw = e->line,
+        .offset = e->offset,
+        .line_no = e->line_no,
+        .file_no = e->file_no,
+        .score = e->sig.score + e->score,
+        .classes = e->sig.classes | e->classes,
+        .decode_flags = e->sig.decode_flags,
+        .n_hits = e->sig.n_hits,
+        .hits = e->sig.hits,
+        .detectors = detectors,
+        .n_det = e->n_det < VG_DET_COUNT ? e->n_det : VG_DET_COUNT,
+        .det = det,
+        .tool = e->tool,
+        .size_anomaly = e->size_anomaly,
+    };
+    return emit_event(s, &in);
+}
+
+/* Was this replayed line held (pending) at the last checkpoint? (sorted offsets, in order) */
+static bool revived(struct scan_state *s, uint64_t offset)
+{
+    while (s->revive_at < s->n_revive && s->revive[s->revive_at] < offset)
+        s->revive_at++;
+    return s->revive_at < s->n_revive && s->revive[s->revive_at] == offset;
+}
+
+/* Feeds every request of a chunk, in line order, to the behaviour stage. */
+static vg_status feed_chunk(struct scan_state *s, const struct file_run *fr, const struct chunk *k)
+{
+    for (size_t i = 0; i < k->n_obs; i++) {
+        const struct vg_obs *o = &k->obs[i];
+        const struct vg_attack_rec *rec = o->attack ? &k->attacks[o->attack - 1] : NULL;
+        struct vg_str line = vg_str_make(k->data + (o->offset - k->base_offset), o->line_len);
+        struct vg_request req;
+        if (rec) {
+            req = rec->req;
+        } else {
+            memset(&req, 0, sizeof req);
+            req.line = line;
+            const struct obs_ref *rf = &k->refs[i];
+            struct vg_str *views[VG_REF_FIELDS] = {&req.host,     &req.method,     &req.target,
+                                                   &req.protocol, &req.user_agent, &req.referer};
+            for (size_t j = 0; j < VG_REF_FIELDS; j++) {
+                if (!rf->len[j])
+                    continue;
+                const uint8_t *base = (rf->off[j] & VG_REF_TEXT) ? k->obs_text.p : k->data;
+                *views[j] = vg_str_make(base + (rf->off[j] & ~VG_REF_TEXT), rf->len[j]);
+            }
+            if (req.target.n) {
+                const uint8_t *q = memchr(req.target.p, '?', req.target.n);
+                req.path = vg_str_make(req.target.p, q ? (size_t)(q - req.target.p) : req.target.n);
+                if (q)
+                    req.query =
+                        vg_str_make(q + 1, req.target.n - (size_t)(q - req.target.p) - 1);
+            }
+            req.addr = o->addr;
+            req.time = o->time;
+            req.status = o->status;
+            req.bytes = o->bytes;
+            req.offset = o->offset;
+            req.flags = ((o->feat & VG_OBS_HAS_ADDR) ? VG_REQ_HAS_ADDR : 0) |
+                        ((o->feat & VG_OBS_HAS_TIME) ? VG_REQ_HAS_TIME : 0);
+        }
+        enum vg_feed_mode mode = VG_FEED_NORMAL;
+        if (k->replay)
+            mode = revived(s, o->offset) ? VG_FEED_REVIVE : VG_FEED_REPLAY;
+        struct vg_behave_sig sig;
+        if (rec) {
+            sig.score = rec->score;
+            sig.classes = rec->classes;
+            sig.decode_flags = rec->decode_flags;
+            sig.n_hits = rec->n_hits;
+            sig.hits = rec->hits;
+        }
+        struct vg_behave_req br = {o,
+                                   &req,
+                                   line,
+                                   req.host,
+                                   fr->line_base + o->rel_line + 1,
+                                   (uint32_t)s->file_no,
+                                   rec ? &sig : NULL,
+                                   mode};
+        vg_status st = vg_behave_feed(s->behave, &br);
+        if (st != VG_OK)
+            return st;
+    }
+    return VG_OK;
+}
+
+/* Signatures only (--no-behave): every attack record is emitted as it is. */
+static vg_status emit_attacks(struct scan_state *s, const struct file_run *fr,
+                              const struct chunk *k)
+{
+    for (size_t i = 0; i < k->n_attacks; i++) {
+        const struct vg_attack_rec *rec = &k->attacks[i];
+        struct emit_in in = {
+            .req = &rec->req,
+            .raw = rec->req.line,
+            .offset = rec->offset,
+            .line_no = fr->line_base + rec->rel_line + 1,
+            .file_no = (uint32_t)s->file_no,
+            .score = rec->score,
+            .classes = rec->classes,
+            .decode_flags = rec->decode_flags,
+            .n_hits = rec->n_hits,
+            .hits = rec->hits,
+        };
+        vg_status st = emit_event(s, &in);
+        if (st != VG_OK)
+            return st;
+    }
+    return VG_OK;
+}
+
 static vg_status consume_chunk(struct scan_state *s, struct file_run *fr, struct chunk *k)
 {
+    if (k->replay) {
+        /* Lines before the committed offset of a resumed input: behaviour only (they were
+           counted, and their events stored, before the restart). */
+        vg_status st = s->behave ? feed_chunk(s, fr, k) : VG_OK;
+        fr->line_base += k->lines;
+        s->lines_done += k->lines;
+        return st;
+    }
     struct vg_summary_file *sf = vg_summary_file(s->sum, fr->sum_idx);
     vg_status st;
     /* Malformed lines before the first parsed line of the chunk belong to the month of the
@@ -761,39 +1434,14 @@ static vg_status consume_chunk(struct scan_state *s, struct file_run *fr, struct
         if (st != VG_OK)
             return st;
     }
-    for (size_t i = 0; i < k->n_attacks; i++) {
-        const struct vg_attack_rec *rec = &k->attacks[i];
-        struct vg_event ev;
-        vg_pipeline_make_event(s->eng, rec, fr->line_base + rec->rel_line + 1, fr->path,
-                               fr->file_id, &ev);
-        if (s->eng->geo) {
-            const char *cc = geo_lookup(&s->geo, s->eng->geo, &ev.addr);
-            if (!cc)
-                return VG_E_NOMEM;
-            memcpy(ev.country, cc, 3);
-        }
-        size_t before = s->events.n;
-        st = vg_event_write_json(&ev, vg_geo_provenance(s->eng->geo), &s->events);
+    if (s->opt->records && k->recs.n) {
+        st = write_records(s, fr, k);
         if (st != VG_OK)
             return st;
-        if (s->store) {
-            st = vg_store_add_event(s->store, s->run_id, &ev, s->events.p + before,
-                                    s->events.n - before - 1);
-            if (st != VG_OK)
-                return store_fail(s, st);
-            st = delta_source(&s->deltas, &ev);
-            if (st == VG_OK)
-                st = delta_month(&s->deltas, vg_month_key(ev.time), 0, 0, 1);
-            if (st != VG_OK)
-                return st;
-        }
-        if (!s->opt->events)
-            s->events.n = before; /* the JSON was only needed for the store */
-        st = vg_summary_add_attack(s->sum, &ev, rec->req.path.n ? rec->req.path : rec->req.target);
-        if (st != VG_OK)
-            return st;
-        sf->attacks++;
     }
+    st = s->behave ? feed_chunk(s, fr, k) : emit_attacks(s, fr, k);
+    if (st != VG_OK)
+        return st;
     if (s->events.n >= VG_EVENTS_FLUSH) {
         st = flush_events(s);
         if (st != VG_OK)
@@ -814,13 +1462,20 @@ static vg_status consume_chunk(struct scan_state *s, struct file_run *fr, struct
 
 static void ctx_fini(struct scan_file_ctx *c)
 {
-    for (size_t i = 0; i < c->n_chunks; i++) {
+    for (size_t i = 0; c->chunks && i < c->n_chunks; i++) {
         vg_free(c->chunks[i].data);
         vg_arena_fini(&c->chunks[i].arena);
         vg_free(c->chunks[i].months);
         vg_free(c->chunks[i].attacks);
+        vg_free(c->chunks[i].obs);
+        vg_free(c->chunks[i].refs);
+        vg_buf_fini(&c->chunks[i].obs_text);
+        vg_free(c->chunks[i].directive);
+        vg_free(c->chunks[i].pbuf.p);
+        vg_buf_fini(&c->chunks[i].recs);
     }
     vg_free(c->chunks);
+    vg_free(c->dir_cur);
     vg_free(c->free_list);
     vg_free(c->work);
     vg_free(c->done);
@@ -850,6 +1505,8 @@ static vg_status ctx_init(struct scan_file_ctx *c, size_t n_chunks)
         if (!k->data)
             return VG_E_NOMEM;
         vg_arena_init(&k->arena, 64 * 1024, 0);
+        vg_buf_init(&k->obs_text, 0);
+        vg_buf_init(&k->recs, 0);
         c->free_list[c->n_free++] = k;
     }
     return VG_OK;
@@ -882,6 +1539,8 @@ static vg_status run_pipeline(struct scan_state *s, struct scan_file_ctx *c, str
     for (unsigned i = 0; i < n_workers; i++) {
         workers[i].c = c;
         st = vg_detect_scratch_new(s->eng->det, &workers[i].scratch);
+        if (st == VG_OK && s->eng->behave)
+            st = vg_behave_scratch_new(&workers[i].bscratch);
         if (st != VG_OK)
             goto join;
     }
@@ -917,13 +1576,16 @@ static vg_status run_pipeline(struct scan_state *s, struct scan_file_ctx *c, str
             st = consume_chunk(s, fr, k);
         }
         uint64_t raw_pos = k->raw_pos;
+        bool replayed = k->replay;
         give_back(c, k);
         next++;
         if (st != VG_OK)
             break;
         show_progress(s, c, fr->path, raw_pos, false);
-        if (s->store && (++since_ckpt >= VG_CHECKPOINT_CHUNKS ||
-                         now_ns() - last_ckpt >= VG_CHECKPOINT_NS)) {
+        /* No checkpoint inside the replay of a resumed input: the committed position is past
+           it, and the held requests it rebuilds are those of the last checkpoint. */
+        if (s->store && !replayed && (++since_ckpt >= VG_CHECKPOINT_CHUNKS ||
+                                      now_ns() - last_ckpt >= VG_CHECKPOINT_NS)) {
             st = checkpoint(s, fr->file_id, fr->offset, fr->line_base, false);
             if (st != VG_OK)
                 break;
@@ -946,8 +1608,10 @@ join:
     pthread_mutex_unlock(&c->mu);
     for (unsigned i = 0; i < started; i++)
         pthread_join(workers[i].tid, NULL);
-    for (unsigned i = 0; i < n_workers; i++)
+    for (unsigned i = 0; i < n_workers; i++) {
         vg_detect_scratch_free(workers[i].scratch);
+        vg_behave_scratch_free(workers[i].bscratch);
+    }
     vg_free(workers);
     show_progress(s, c, fr->path, 0, true);
     return st;
@@ -963,6 +1627,56 @@ static void fingerprint(const uint8_t *p, size_t n, uint8_t out[32])
  * Scans one input. Input errors (cannot open, corrupt) are recorded on the file and returned
  * (the caller goes on with the next input); other errors stop the scan.
  */
+/*
+ * The input's format: the configured one, or with auto the one its first lines fit. Says on
+ * the diagnostics stream which format was detected (when it changes from the previous input),
+ * and records it with the file. A file whose format cannot be told is an input error: it is
+ * skipped with a message naming the line and what was expected.
+ */
+static vg_status choose_format(struct scan_state *s, const char *path, struct vg_summary_file *sf,
+                               const uint8_t *probe, size_t n, bool eof)
+{
+    s->file_fmt = s->eng->fmt;
+    s->file_started_ns = now_ns();
+    if (s->eng->fmts) {
+        const struct vg_format *f = NULL;
+        struct vg_detect_info info;
+        struct vg_error derr;
+        memset(&derr, 0, sizeof derr);
+        vg_status st = vg_format_detect(s->eng->fmts, probe, n, eof, &f, &info, &derr);
+        if (st != VG_OK) {
+            sf->status = VG_FILE_ERROR;
+            if (derr.line)
+                vg_error_set(s->err, st, path, derr.line, "%s:%zu: %s", path, derr.line,
+                             derr.message);
+            else
+                vg_error_set(s->err, st, path, 0, "%s: %s", path, derr.message);
+            sf->error = vg_strdup(s->err->message);
+            return st;
+        }
+        if (f) {
+            s->file_fmt = f;
+            if (s->opt->diag && f != s->last_note_fmt) {
+                struct vg_buf b;
+                vg_buf_init(&b, 0);
+                vg_bputs(&b, s->progress ? "\r\033[Kvigil: " : "vigil: ");
+                vg_bput_term(&b, (const uint8_t *)path, strlen(path));
+                vg_bputs(&b, ": format ");
+                vg_bput_term(&b, (const uint8_t *)vg_format_name(f), strlen(vg_format_name(f)));
+                vg_bprintf(&b, " (detected from %zu of %zu lines)\n", info.matched, info.probed);
+                if (b.err == VG_OK)
+                    fwrite(b.p, 1, b.n, s->opt->diag);
+                vg_buf_fini(&b);
+                s->last_note_fmt = f;
+            }
+        }
+    }
+    sf->format = vg_strdup(vg_format_name(s->file_fmt));
+    if (!sf->format)
+        return vg_error_set(s->err, VG_E_NOMEM, NULL, 0, "out of memory");
+    return VG_OK;
+}
+
 static vg_status scan_one(struct scan_state *s, const char *path, unsigned n_workers)
 {
     struct vg_error ferr;
@@ -979,49 +1693,71 @@ static vg_status scan_one(struct scan_state *s, const char *path, unsigned n_wor
         return add;
     }
     struct vg_summary_file *sf = vg_summary_file(s->sum, idx);
+    struct scan_input *si = &s->inputs[s->file_no];
+    si->path = path;
+    si->sum_idx = idx;
+    si->active = true;
     if (st != VG_OK) {
         sf->status = VG_FILE_ERROR;
         sf->error = vg_strdup(ferr.message);
         *s->err = ferr;
         return st;
     }
-    /* Read the identifying prefix. */
-    uint8_t prefix[VG_FP_MAX];
+    /* Read the first bytes: the identifying prefix (its first VG_FP_MAX bytes) and, with
+       --format auto, the lines the format is detected from. They are handed to the reader
+       first. A read error after some bytes is left for the reader to report after them. */
+    size_t probe_cap = s->eng->fmts ? VG_PROBE_MAX : VG_FP_MAX;
+    uint8_t *prefix = vg_malloc(probe_cap);
+    if (!prefix) {
+        vg_input_close(in);
+        return vg_error_set(s->err, VG_E_NOMEM, NULL, 0, "out of memory");
+    }
     size_t plen = 0;
     bool eof = false;
-    while (plen < sizeof prefix && !eof) {
+    while (plen < probe_cap && !eof) {
         size_t got = 0;
-        st = vg_input_read(in, prefix + plen, sizeof prefix - plen, &got, &ferr);
+        st = vg_input_read(in, prefix + plen, probe_cap - plen, &got, &ferr);
         plen += got;
         if (st != VG_OK)
             break;
         eof = got == 0;
     }
-    if (st != VG_OK) {
+    if (st != VG_OK && plen == 0) {
         sf->status = VG_FILE_ERROR;
         sf->error = vg_strdup(ferr.message);
         *s->err = ferr;
+        vg_free(prefix);
         vg_input_close(in);
         return st;
     }
+    if (st != VG_OK)
+        eof = true; /* detect from the good bytes; the reader reports the damage after them */
+    st = choose_format(s, path, sf, prefix, plen, eof);
+    if (st != VG_OK) {
+        vg_free(prefix);
+        vg_input_close(in);
+        return st;
+    }
+    size_t fp_len = plen < VG_FP_MAX ? plen : VG_FP_MAX;
     struct file_run fr = {.path = path, .sum_idx = idx, .last_month = INT32_MIN};
-    uint64_t skip = 0;
+    uint64_t skip = 0, replay_end = 0;
     if (s->store) {
         size_t lens[64], nl = 0;
         bool found = false;
         struct vg_file_state fs;
         st = vg_store_fp_lengths(s->store, lens, 64, &nl);
         for (size_t i = 0; st == VG_OK && i < nl && !found; i++) {
-            if (lens[i] > plen || lens[i] == 0)
+            if (lens[i] > fp_len || lens[i] == 0)
                 continue;
             /* A file shorter than VG_FP_MAX is identified by all of itself: only equal. */
-            if (lens[i] < VG_FP_MAX && lens[i] != plen)
+            if (lens[i] < VG_FP_MAX && lens[i] != fp_len)
                 continue;
             uint8_t h[32];
             fingerprint(prefix, lens[i], h);
             st = vg_store_file_find(s->store, h, lens[i], &fs, &found);
         }
         if (st != VG_OK) {
+            vg_free(prefix);
             vg_input_close(in);
             return store_fail(s, st);
         }
@@ -1029,14 +1765,39 @@ static vg_status scan_one(struct scan_state *s, const char *path, unsigned n_wor
             fr.file_id = fs.file_id;
             st = vg_store_file_touch(s->store, fs.file_id, s->run_id, path, false);
             if (st != VG_OK) {
+                vg_free(fs.pending);
+                vg_free(prefix);
                 vg_input_close(in);
                 return store_fail(s, st);
             }
-            if (fs.complete && (vg_input_compression(in) != VG_COMP_NONE ||
-                                vg_input_raw_size(in) == fs.offset)) {
+            /* Requests held by the behaviour stage at the last checkpoint: read again from the
+               oldest of them (behaviour only up to the committed offset), so that none is lost
+               and none is counted twice (docs/internals/behave.md). */
+            bool held = fs.replay_offset < fs.offset || fs.pending_len > 0;
+            si->file_id = fs.file_id;
+            si->had_pending = held;
+            si->offset = fs.offset;
+            si->lines = fs.lines;
+            if (held && s->behave) {
+                vg_free(s->revive);
+                s->revive = NULL;
+                s->n_revive = s->revive_at = 0;
+                if (fs.pending_len &&
+                    vg_behave_offsets_decode(fs.pending, fs.pending_len, &s->revive,
+                                             &s->n_revive) != VG_OK) {
+                    s->revive = NULL; /* damaged: replay for state only, nothing revived */
+                    s->n_revive = 0;
+                }
+            }
+            vg_free(fs.pending);
+            fs.pending = NULL;
+            if (fs.complete && !(held && s->behave) &&
+                (vg_input_compression(in) != VG_COMP_NONE ||
+                 vg_input_raw_size(in) == fs.offset)) {
                 sf->status = VG_FILE_SKIPPED;
                 sf->resumed_at_line = fs.lines;
                 vg_summary_count_skipped_file(s->sum);
+                vg_free(prefix);
                 vg_input_close(in);
                 return vg_store_commit(s->store) == VG_OK && vg_store_begin(s->store) == VG_OK
                            ? VG_OK
@@ -1046,33 +1807,48 @@ static vg_status scan_one(struct scan_state *s, const char *path, unsigned n_wor
             fr.line_base = fs.lines;
             fr.offset = fs.offset;
             sf->resumed_at_line = fs.lines;
+            if (held && s->behave) {
+                skip = fs.replay_offset;
+                fr.line_base = fs.replay_lines;
+                replay_end = fs.offset;
+            }
         } else if (plen > 0) {
             uint8_t h[32];
-            size_t fl = plen;
+            size_t fl = fp_len;
             fingerprint(prefix, fl, h);
-            st = vg_store_file_add(s->store, s->run_id, path, h, fl, vg_format_name(s->eng->fmt),
+            st = vg_store_file_add(s->store, s->run_id, path, h, fl, vg_format_name(s->file_fmt),
                                    compression_name(vg_input_compression(in)), &fr.file_id);
             if (st != VG_OK) {
+                vg_free(prefix);
                 vg_input_close(in);
                 return store_fail(s, st);
             }
+            si->file_id = fr.file_id;
         }
     }
     struct scan_file_ctx c;
     memset(&c, 0, sizeof c);
     c.eng = s->eng;
+    c.fmt = s->file_fmt;
+    c.parse_only = s->opt->parse_only != 0;
+    c.records = c.parse_only && s->opt->records != NULL;
     c.max_line = s->opt->max_line ? s->opt->max_line : VG_DEFAULT_MAX_LINE;
     c.chunk_size = s->opt->chunk_size ? s->opt->chunk_size : VG_DEFAULT_CHUNK;
     c.in = in;
     c.prefix = prefix;
     c.prefix_len = plen;
     c.skip = skip;
+    c.replay_end = replay_end;
     st = ctx_init(&c, 2 * (size_t)n_workers + 2);
     if (st == VG_OK)
         st = run_pipeline(s, &c, &fr, n_workers);
     vg_status rs = c.read_status;
     struct vg_error rerr = c.read_err;
     ctx_fini(&c);
+    vg_free(prefix);
+    vg_free(s->revive);
+    s->revive = NULL;
+    s->n_revive = s->revive_at = 0;
     if (st == VG_OK && plen > 0 && s->store)
         st = checkpoint(s, fr.file_id, fr.offset, fr.line_base, rs == VG_OK);
     if (st == VG_OK)
@@ -1094,9 +1870,86 @@ static vg_status scan_one(struct scan_state *s, const char *path, unsigned n_wor
     return VG_OK;
 }
 
+/* The store's latest incident of the address and site an attack request continues. */
+static vg_status lookup_incident(void *user, const struct vg_incident_add *a,
+                                 struct vg_incident *out, bool *found)
+{
+    struct scan_state *s = user;
+    char site[256];
+    size_t n = a->site.n < sizeof site - 1 ? a->site.n : sizeof site - 1;
+    if (n)
+        memcpy(site, a->site.p, n);
+    site[n] = 0;
+    vg_status st = vg_store_find_incident(s->store, a->ip, site, out, found);
+    return st == VG_OK ? VG_OK : store_fail(s, st);
+}
+
+/*
+ * Behaviour and incidents for one scan: the stage (with the state the store kept from the last
+ * run: detections in force and what it learned about each site) and the incident tracker (which
+ * continues stored incidents).
+ */
+static vg_status scan_behaviour_init(struct scan_state *s, size_t n_inputs)
+{
+    s->inputs = vg_calloc(n_inputs ? n_inputs : 1, sizeof *s->inputs);
+    if (!s->inputs)
+        return vg_error_set(s->err, VG_E_NOMEM, NULL, 0, "out of memory");
+    s->clock = INT64_MIN;
+    vg_status st = VG_OK;
+    if (s->store) {
+        st = vg_store_has_incidents(s->store, &s->store_had_incidents);
+        if (st != VG_OK)
+            return store_fail(s, st);
+    }
+    st = vg_incidents_new(s->eng->incident_gap, s->store_had_incidents ? lookup_incident : NULL,
+                          s, &s->incidents);
+    if (st != VG_OK || !s->eng->behave)
+        return st == VG_OK ? VG_OK : vg_error_set(s->err, st, NULL, 0, "out of memory");
+    struct vg_behave_env env = {s->eng->behave, s->eng->asn, behave_emit, s};
+    st = vg_behave_new(&env, &s->behave);
+    if (st != VG_OK)
+        return vg_error_set(s->err, st, NULL, 0, "out of memory");
+    if (s->store) {
+        uint8_t *blob = NULL;
+        size_t n = 0;
+        st = vg_store_get_state(s->store, "behave", &blob, &n);
+        if (st != VG_OK)
+            return store_fail(s, st);
+        if (n) {
+            st = vg_behave_import_state(s->behave, blob, n);
+            if (st == VG_E_CORRUPT) {
+                /* A state from another configuration or a damaged one: start afresh. */
+                if (s->opt->diag)
+                    fprintf(s->opt->diag, "vigil: note: the store's behaviour state could not "
+                                          "be read; detections restart from this run\n");
+                vg_behave_free(s->behave);
+                s->behave = NULL;
+                st = vg_behave_new(&env, &s->behave);
+            }
+        }
+        vg_free(blob);
+    }
+    return st == VG_OK ? VG_OK : vg_error_set(s->err, st, NULL, 0, "%s", vg_strerror(st));
+}
+
+/* Campaigns are recomputed over every stored incident once the scan has committed. */
+static vg_status rebuild_campaigns(struct scan_state *s)
+{
+    const struct vg_behave_config *cfg = s->eng->behave;
+    struct vg_campaign_params p = {86400, 7 * 86400, 0.5, 3};
+    if (cfg) {
+        p.window = cfg->campaign_window;
+        p.network_window = cfg->network_window;
+        p.family_min_jaccard = cfg->family_min_jaccard;
+        p.family_min_rules = cfg->family_min_rules;
+    }
+    size_t n = 0;
+    return vg_store_rebuild_campaigns(s->store, &p, &n);
+}
+
 static bool is_input_error(vg_status st)
 {
-    return st == VG_E_IO || st == VG_E_CORRUPT;
+    return st == VG_E_IO || st == VG_E_CORRUPT || st == VG_E_FORMAT;
 }
 
 vg_status vg_scan(const vg_engine_t *eng, const struct vg_scan_options *opt,
@@ -1135,17 +1988,20 @@ vg_status vg_scan(const vg_engine_t *eng, const struct vg_scan_options *opt,
         return vg_error_set(err, st, NULL, 0, "out of memory");
     st = vg_summary_set_provenance(s.sum, vg_detector_rule_count(eng->det),
                                    vg_detector_hash(eng->det), vg_geo_provenance(eng->geo),
-                                   vg_format_name(eng->fmt));
-    if (st == VG_OK && opt->db_path) {
+                                   eng->format_name);
+    if (st == VG_OK && opt->db_path && !opt->parse_only) {
         st = vg_store_open(opt->db_path, &s.store, err);
         if (st == VG_OK) {
             struct vg_run_info ri = {
                 .vigil_version = vg_version(),
                 .ruleset_hash = vg_detector_hash(eng->det),
                 .geo_provenance = vg_geo_provenance(eng->geo),
-                .format = vg_format_name(eng->fmt),
+                .format = eng->format_name,
                 .command = opt->command ? opt->command : "",
                 .started = (int64_t)time(NULL),
+                .asn_provenance = vg_asn_provenance(eng->asn),
+                .labels_source = vg_labels_source(eng->labels),
+                .behave_hash = eng->behave ? eng->behave->hash : NULL,
             };
             st = vg_store_run_begin(s.store, &ri, &s.run_id);
             if (st == VG_OK)
@@ -1154,6 +2010,8 @@ vg_status vg_scan(const vg_engine_t *eng, const struct vg_scan_options *opt,
                 store_fail(&s, st);
         }
     }
+    if (st == VG_OK)
+        st = scan_behaviour_init(&s, n_inputs);
     vg_status first_input_err = VG_OK;
     struct vg_error input_err;
     memset(&input_err, 0, sizeof input_err);
@@ -1171,6 +2029,12 @@ vg_status vg_scan(const vg_engine_t *eng, const struct vg_scan_options *opt,
         }
         st = fs;
     }
+    /* End of input: held requests that are attack requests already are emitted; with a
+       store the others stay held for the next run (their episodes may still fire). */
+    if (st == VG_OK && s.behave)
+        st = vg_behave_finish(s.behave, s.store != NULL);
+    if (st == VG_OK && s.store)
+        st = checkpoint_behaviour(&s);
     if (st == VG_OK)
         st = flush_events(&s);
     if (s.store) {
@@ -1179,6 +2043,8 @@ vg_status vg_scan(const vg_engine_t *eng, const struct vg_scan_options *opt,
         vg_status cs = VG_OK;
         if (st == VG_OK) {
             cs = vg_store_commit(s.store);
+            if (cs == VG_OK)
+                cs = rebuild_campaigns(&s);
         } else {
             vg_store_rollback(s.store);
         }
@@ -1192,7 +2058,25 @@ vg_status vg_scan(const vg_engine_t *eng, const struct vg_scan_options *opt,
         vg_store_close(s.store);
     }
     vg_summary_set_elapsed(s.sum, (double)(now_ns() - s.started_ns) / 1e9);
-    geo_cache_fini(&s.geo);
+    if (s.behave || s.incidents) {
+        struct vg_summary_behaviour sb = {0};
+        if (s.behave) {
+            struct vg_behave_stats bs;
+            vg_behave_get_stats(s.behave, &bs);
+            sb.sources_peak = bs.sources_peak;
+            sb.pending_peak = bs.pending_peak;
+            sb.expired = bs.expired;
+            sb.evicted = bs.evicted;
+            sb.forced = bs.forced;
+        }
+        sb.incidents = vg_incidents_opened(s.incidents);
+        vg_summary_set_behaviour(s.sum, &sb);
+    }
+    attrib_cache_fini(&s.attrib);
+    vg_behave_free(s.behave);
+    vg_incidents_free(s.incidents);
+    vg_free(s.inputs);
+    vg_free(s.revive);
     deltas_fini(&s.deltas);
     vg_buf_fini(&s.events);
     *out = s.sum;

@@ -28,6 +28,7 @@ struct vg_summary_file {
     uint64_t resumed_at_line;  /* lines already in the store before this scan */
     enum vg_file_status status;
     char *error;               /* message when status is VG_FILE_ERROR */
+    char *format;              /* the log format read (configured or detected); NULL if none */
 };
 
 vg_status vg_summary_new(vg_summary_t **out);
@@ -59,5 +60,16 @@ void vg_summary_count_skipped_file(vg_summary_t *sum);
 
 /* Seconds the scan took (for the throughput line of the text report). */
 void vg_summary_set_elapsed(vg_summary_t *sum, double seconds);
+
+/* What the behaviour stage held (docs/internals/behave.md): shown so memory use is visible. */
+struct vg_summary_behaviour {
+    uint64_t sources_peak;  /* sources tracked at once, at most */
+    uint64_t pending_peak;  /* requests held back at once, at most */
+    uint64_t expired;       /* sources dropped when idle */
+    uint64_t evicted;       /* sources dropped at the max_sources cap */
+    uint64_t forced;        /* held requests decided early (budget, cap, age) */
+    uint64_t incidents;     /* incidents opened by this scan */
+};
+void vg_summary_set_behaviour(vg_summary_t *sum, const struct vg_summary_behaviour *b);
 
 #endif /* VG_REPORT_H */

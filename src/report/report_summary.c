@@ -22,10 +22,16 @@ struct vg_source_stat {
 };
 
 struct vg_path_stat {
-    struct vg_str path; /* copy in the summary arena (capped at VG_PATH_KEEP bytes) */
+    struct vg_str path; /* copy in buf (capped at VG_PATH_KEEP bytes) */
     uint64_t count;
     uint64_t hash;
+    uint8_t *buf;       /* owned, reused when the slot is evicted */
+    size_t buf_cap;
 };
+
+/* Open-addressing index over the tracked paths (index + 1; 0 empty), so that counting an
+   attack request's path costs one probe rather than a scan of the table. */
+#define VG_PATH_SLOTS (VG_TOP_PATHS_TRACKED * 4)
 
 #define VG_PATH_KEEP 512
 
@@ -41,6 +47,7 @@ struct vg_month {
     /* paths: space-saving over VG_TOP_PATHS_TRACKED entries */
     struct vg_path_stat paths[VG_TOP_PATHS_TRACKED];
     size_t n_paths;
+    uint16_t path_slots[VG_PATH_SLOTS];
 };
 
 struct vg_sample {
@@ -66,6 +73,8 @@ struct vg_summary {
     char *ruleset_hash, *geo, *format;
     double elapsed;
     uint64_t seed;
+    struct vg_summary_behaviour behave;
+    int has_behave;
 };
 
 vg_status vg_summary_new(vg_summary_t **out)
@@ -85,6 +94,8 @@ static void month_free(struct vg_month *m)
         return;
     vg_free(m->src);
     vg_free(m->src_slots);
+    for (size_t i = 0; i < m->n_paths; i++)
+        vg_free(m->paths[i].buf);
     vg_free(m);
 }
 
@@ -95,6 +106,7 @@ void vg_summary_free(vg_summary_t *s)
     for (size_t i = 0; i < s->n_files; i++) {
         vg_free(s->files[i].path);
         vg_free(s->files[i].error);
+        vg_free(s->files[i].format);
     }
     vg_free(s->files);
     for (size_t i = 0; i < s->n_months; i++)
@@ -272,22 +284,58 @@ static vg_status all_sources_add(struct vg_summary *s, const struct vg_addr *a)
     return VG_OK;
 }
 
-static void path_add(struct vg_summary *s, struct vg_month *m, struct vg_str path)
+static void path_index(struct vg_month *m, size_t i)
+{
+    size_t h = (size_t)m->paths[i].hash & (VG_PATH_SLOTS - 1);
+    while (m->path_slots[h])
+        h = (h + 1) & (VG_PATH_SLOTS - 1);
+    m->path_slots[h] = (uint16_t)(i + 1);
+}
+
+/* Removes entry i from the index (backward-shift deletion keeps every probe chain whole). */
+static void path_unindex(struct vg_month *m, size_t i)
+{
+    const size_t mask = VG_PATH_SLOTS - 1;
+    size_t k = (size_t)m->paths[i].hash & mask;
+    while (m->path_slots[k] != i + 1)
+        k = (k + 1) & mask;
+    for (;;) {
+        m->path_slots[k] = 0;
+        size_t j = k;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!m->path_slots[j])
+                return;
+            size_t home = (size_t)m->paths[m->path_slots[j] - 1].hash & mask;
+            /* stays unless its home lies cyclically outside (k, j] */
+            bool stays = k <= j ? (home > k && home <= j) : (home > k || home <= j);
+            if (!stays) {
+                m->path_slots[k] = m->path_slots[j];
+                k = j;
+                break;
+            }
+        }
+    }
+}
+
+static vg_status path_add(struct vg_summary *s, struct vg_month *m, struct vg_str path)
 {
     if (path.n > VG_PATH_KEEP)
         path.n = VG_PATH_KEEP;
     uint64_t h = vg_hash64(path.p, path.n, s->seed);
-    for (size_t i = 0; i < m->n_paths; i++) {
-        struct vg_path_stat *p = &m->paths[i];
+    for (size_t k = (size_t)h & (VG_PATH_SLOTS - 1); m->path_slots[k];
+         k = (k + 1) & (VG_PATH_SLOTS - 1)) {
+        struct vg_path_stat *p = &m->paths[m->path_slots[k] - 1];
         if (p->hash == h && p->path.n == path.n && memcmp(p->path.p, path.p, path.n) == 0) {
             p->count++;
-            return;
+            return VG_OK;
         }
     }
     struct vg_path_stat *slot;
     uint64_t base = 0;
-    if (m->n_paths < VG_TOP_PATHS_TRACKED) {
-        slot = &m->paths[m->n_paths++];
+    bool evict = m->n_paths >= VG_TOP_PATHS_TRACKED;
+    if (!evict) {
+        slot = &m->paths[m->n_paths];
     } else {
         /* Space-saving: evict the smallest, inheriting its count as the error bound. */
         slot = &m->paths[0];
@@ -296,10 +344,23 @@ static void path_add(struct vg_summary *s, struct vg_month *m, struct vg_str pat
                 slot = &m->paths[i];
         base = slot->count;
     }
-    struct vg_str copy = vg_arena_dup(&s->arena, path);
-    slot->path = copy;
+    if (slot->buf_cap < path.n || !slot->buf) {
+        size_t cap = path.n < 32 ? 32 : path.n;
+        uint8_t *nb = vg_realloc(slot->buf, cap);
+        if (!nb)
+            return VG_E_NOMEM;
+        slot->buf = nb;
+        slot->buf_cap = cap;
+    }
+    if (evict)
+        path_unindex(m, (size_t)(slot - m->paths));
+    if (path.n)
+        memcpy(slot->buf, path.p, path.n);
+    slot->path = vg_str_make(slot->buf, path.n);
     slot->hash = h;
     slot->count = base + 1;
+    path_index(m, evict ? (size_t)(slot - m->paths) : m->n_paths++);
+    return VG_OK;
 }
 
 vg_status vg_summary_add_attack(vg_summary_t *s, const struct vg_event *ev, struct vg_str path)
@@ -318,7 +379,8 @@ vg_status vg_summary_add_attack(vg_summary_t *s, const struct vg_event *ev, stru
     src->attacks++;
     src->classes |= ev->classes;
     memcpy(src->country, ev->country, 3);
-    path_add(s, m, path);
+    if (path_add(s, m, path) != VG_OK)
+        return VG_E_NOMEM;
     return all_sources_add(s, &ev->addr);
 }
 
@@ -355,6 +417,12 @@ void vg_summary_count_skipped_file(vg_summary_t *s)
 void vg_summary_set_elapsed(vg_summary_t *s, double seconds)
 {
     s->elapsed = seconds;
+}
+
+void vg_summary_set_behaviour(vg_summary_t *s, const struct vg_summary_behaviour *b)
+{
+    s->behave = *b;
+    s->has_behave = 1;
 }
 
 double vg_summary_elapsed(const vg_summary_t *s)
@@ -512,7 +580,12 @@ vg_status vg_summary_write_text(const vg_summary_t *s, FILE *f, int color)
                                   "it again)\n");
             continue;
         }
-        vg_bprintf(&b, " (%s): ", fi->compression);
+        vg_bprintf(&b, " (%s", fi->compression);
+        if (fi->format) {
+            vg_bputs(&b, ", ");
+            vg_bput_term(&b, (const uint8_t *)fi->format, strlen(fi->format));
+        }
+        vg_bputs(&b, "): ");
         put_num(&b, fi->lines);
         vg_bputs(&b, " lines, ");
         put_num(&b, fi->requests);
@@ -625,7 +698,21 @@ vg_status vg_summary_write_text(const vg_summary_t *s, FILE *f, int color)
     put_num(&b, s->totals.malformed);
     vg_bputs(&b, " malformed and ");
     put_num(&b, s->totals.oversize);
-    vg_bprintf(&b, " oversize lines.\nRules: %zu (sha256 %.16s...). Geo: %s.\n%s\n",
+    vg_bputs(&b, " oversize lines.\n");
+    if (s->has_behave) {
+        vg_bputs(&b, "Behaviour: ");
+        put_num(&b, s->behave.incidents);
+        vg_bputs(&b, " incidents opened; at most ");
+        put_num(&b, s->behave.sources_peak);
+        vg_bputs(&b, " sources tracked and ");
+        put_num(&b, s->behave.pending_peak);
+        vg_bputs(&b, " requests held at once; ");
+        put_num(&b, s->behave.expired);
+        vg_bputs(&b, " sources expired idle, ");
+        put_num(&b, s->behave.evicted);
+        vg_bputs(&b, " evicted at the cap.\n");
+    }
+    vg_bprintf(&b, "Rules: %zu (sha256 %.16s...). Geo: %s.\n%s\n",
                         s->rules, s->ruleset_hash ? s->ruleset_hash : "",
                         (s->geo && *s->geo) ? s->geo : "none", caveat_text());
     vg_status st = b.err;
@@ -680,6 +767,10 @@ vg_status vg_summary_write_json(const vg_summary_t *s, FILE *f)
                             "\"resumed_at_line\":%" PRIu64,
                             fi->compression, fi->lines, fi->requests, fi->malformed, fi->oversize,
                             fi->attacks, status_names[fi->status], fi->resumed_at_line);
+        if (fi->format) {
+            vg_bputs(&b, ",\"format\":");
+            json_cstr(&b, fi->format);
+        }
         if (fi->error) {
             vg_bputs(&b, ",\"error\":");
             json_cstr(&b, fi->error);
@@ -759,7 +850,15 @@ vg_status vg_summary_write_json(const vg_summary_t *s, FILE *f)
         vg_bputs(&b, "]}");
     }
     vg_free(rows);
-    vg_bputs(&b, "],\"caveat\":");
+    vg_bputs(&b, "]");
+    if (s->has_behave)
+        vg_bprintf(&b, ",\"behaviour\":{\"incidents_opened\":%" PRIu64
+                            ",\"sources_peak\":%" PRIu64 ",\"pending_peak\":%" PRIu64
+                            ",\"sources_expired\":%" PRIu64 ",\"sources_evicted\":%" PRIu64
+                            ",\"pending_forced\":%" PRIu64 "}",
+                            s->behave.incidents, s->behave.sources_peak, s->behave.pending_peak,
+                            s->behave.expired, s->behave.evicted, s->behave.forced);
+    vg_bputs(&b, ",\"caveat\":");
     json_cstr(&b, caveat_text());
     vg_bputs(&b, "}\n");
     vg_status st = b.err;

@@ -24,16 +24,67 @@
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 
-#define VG_STORE_SCHEMA_VERSION 1
+#define VG_STORE_SCHEMA_VERSION 2
 /* PRAGMA application_id in the SQLite file header: 0x5647494c, "VGIL" (see file(1) magic). */
 #define VG_STORE_APPLICATION_ID 1447512396
 #define VG_STORE_APPLICATION_ID_SQL "PRAGMA application_id = 1447512396"
 _Static_assert(VG_STORE_APPLICATION_ID == 0x5647494c, "application id is VGIL");
 #define VG_STORE_BUSY_MS 5000
+
+/* Tables and indexes new in schema 2 (fresh stores and the 1 -> 2 migration share them). */
+#define VG_STORE_SCHEMA_V2_TABLES                                                                 \
+    "CREATE TABLE IF NOT EXISTS addresses("                                                       \
+    " ip TEXT PRIMARY KEY,"                                                                       \
+    " country TEXT,"                                                                              \
+    " asn INTEGER,"                                                                               \
+    " as_org TEXT,"                                                                               \
+    " net TEXT,"                                                                                  \
+    " labels TEXT,"                                                                               \
+    " first_seen INTEGER NOT NULL,"                                                               \
+    " last_seen INTEGER NOT NULL) WITHOUT ROWID;"                                                 \
+    "CREATE TABLE IF NOT EXISTS incidents("                                                       \
+    " id TEXT PRIMARY KEY,"                                                                       \
+    " ip TEXT NOT NULL,"                                                                          \
+    " site TEXT NOT NULL,"                                                                        \
+    " first_seen INTEGER NOT NULL,"                                                               \
+    " last_seen INTEGER NOT NULL,"                                                                \
+    " month INTEGER NOT NULL,"                                                                    \
+    " attacks INTEGER NOT NULL,"                                                                  \
+    " classes_mask INTEGER NOT NULL,"                                                             \
+    " detectors_mask INTEGER NOT NULL,"                                                           \
+    " tool TEXT,"                                                                                 \
+    " ua_hash INTEGER,"                                                                           \
+    " rules TEXT,"                                                                                \
+    " net TEXT,"                                                                                  \
+    " asn INTEGER,"                                                                               \
+    " country TEXT,"                                                                              \
+    " success INTEGER NOT NULL,"                                                                  \
+    " refused INTEGER NOT NULL,"                                                                  \
+    " failed INTEGER NOT NULL,"                                                                   \
+    " unknown INTEGER NOT NULL,"                                                                  \
+    " campaign TEXT) WITHOUT ROWID;"                                                              \
+    "CREATE TABLE IF NOT EXISTS campaigns("                                                       \
+    " id TEXT PRIMARY KEY,"                                                                       \
+    " first_seen INTEGER NOT NULL,"                                                               \
+    " last_seen INTEGER NOT NULL,"                                                                \
+    " incidents INTEGER NOT NULL,"                                                                \
+    " sources INTEGER NOT NULL,"                                                                  \
+    " classes_mask INTEGER NOT NULL,"                                                             \
+    " reasons INTEGER NOT NULL,"                                                                  \
+    " why TEXT NOT NULL) WITHOUT ROWID;"                                                          \
+    "CREATE TABLE IF NOT EXISTS behave_state("                                                    \
+    " key TEXT PRIMARY KEY,"                                                                      \
+    " blob BLOB NOT NULL);"
+#define VG_STORE_SCHEMA_V2_INDEXES                                                                \
+    "CREATE INDEX IF NOT EXISTS events_incident ON events(incident);"                             \
+    "CREATE INDEX IF NOT EXISTS incidents_source ON incidents(ip, site, last_seen);"              \
+    "CREATE INDEX IF NOT EXISTS incidents_month ON incidents(month);"
 
 /* The logical schema (PostgreSQL will mirror it): INTEGER, TEXT and BLOB columns only. */
 static const char vg_store_schema_sql[] =
@@ -56,7 +107,10 @@ static const char vg_store_schema_sql[] =
     " oversize INTEGER NOT NULL DEFAULT 0,"
     " attack_requests INTEGER NOT NULL DEFAULT 0,"
     " sources INTEGER NOT NULL DEFAULT 0,"
-    " skipped_files INTEGER NOT NULL DEFAULT 0);"
+    " skipped_files INTEGER NOT NULL DEFAULT 0,"
+    " asn_provenance TEXT,"
+    " labels_source TEXT,"
+    " behave_hash TEXT);"
     "CREATE TABLE IF NOT EXISTS files("
     " id INTEGER PRIMARY KEY,"
     " fp_hash BLOB NOT NULL,"
@@ -69,6 +123,9 @@ static const char vg_store_schema_sql[] =
     " \"offset\" INTEGER NOT NULL DEFAULT 0,"
     " lines INTEGER NOT NULL DEFAULT 0,"
     " complete INTEGER NOT NULL DEFAULT 0,"
+    " replay_offset INTEGER,"
+    " replay_lines INTEGER,"
+    " pending BLOB,"
     " UNIQUE(fp_len, fp_hash));"
     "CREATE TABLE IF NOT EXISTS month_counts("
     " file_id INTEGER NOT NULL REFERENCES files(id),"
@@ -105,18 +162,41 @@ static const char vg_store_schema_sql[] =
     " outcome TEXT,"
     " json TEXT NOT NULL,"
     " raw BLOB NOT NULL,"
+    " incident TEXT,"
+    " asn INTEGER,"
+    " size_anomaly INTEGER NOT NULL DEFAULT 0,"
     " UNIQUE(file_id, \"offset\"));"
+    VG_STORE_SCHEMA_V2_TABLES
     "CREATE INDEX IF NOT EXISTS events_month ON events(month);"
     "CREATE INDEX IF NOT EXISTS events_ip ON events(ip);"
     "CREATE INDEX IF NOT EXISTS sources_ip ON sources(ip);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');";
+    VG_STORE_SCHEMA_V2_INDEXES
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');";
+
+/* Schema 1 -> 2: columns added to runs, files and events; the tables below created; incidents
+   derived for the events already stored (store_migrate). */
+static const char vg_store_migrate_1_2_sql[] =
+    "ALTER TABLE runs ADD COLUMN asn_provenance TEXT;"
+    "ALTER TABLE runs ADD COLUMN labels_source TEXT;"
+    "ALTER TABLE runs ADD COLUMN behave_hash TEXT;"
+    "ALTER TABLE files ADD COLUMN replay_offset INTEGER;"
+    "ALTER TABLE files ADD COLUMN replay_lines INTEGER;"
+    "ALTER TABLE files ADD COLUMN pending BLOB;"
+    "ALTER TABLE events ADD COLUMN incident TEXT;"
+    "ALTER TABLE events ADD COLUMN asn INTEGER;"
+    "ALTER TABLE events ADD COLUMN size_anomaly INTEGER NOT NULL DEFAULT 0;"
+    VG_STORE_SCHEMA_V2_TABLES
+    VG_STORE_SCHEMA_V2_INDEXES
+    "UPDATE meta SET value = '2' WHERE key = 'schema_version';";
 
 /* Per-connection scratch for a --rescan restart (TEMP: never written to the store file). */
 static const char vg_store_temp_sql[] = "CREATE TEMP TABLE IF NOT EXISTS vg_restart("
                                         " month INTEGER NOT NULL,"
                                         " ip TEXT NOT NULL,"
                                         " n INTEGER NOT NULL,"
-                                        " PRIMARY KEY(month, ip)) WITHOUT ROWID;";
+                                        " PRIMARY KEY(month, ip)) WITHOUT ROWID;"
+                                        "CREATE TEMP TABLE IF NOT EXISTS vg_restart_inc("
+                                        " id TEXT PRIMARY KEY) WITHOUT ROWID;";
 
 enum vg_store_stmt {
     VG_SQL_BEGIN,
@@ -143,6 +223,16 @@ enum vg_store_stmt {
     VG_SQL_RS_DROP_SOURCE,
     VG_SQL_RS_DEL_MONTHS,
     VG_SQL_RS_RESET_FILE,
+    VG_SQL_RS_INC_COLLECT,
+    VG_SQL_RS_INC_DROP,
+    VG_SQL_RS_INC_FIX,
+    VG_SQL_FILE_PENDING,
+    VG_SQL_PUT_ADDRESS,
+    VG_SQL_PUT_INCIDENT,
+    VG_SQL_FIND_INCIDENT,
+    VG_SQL_HAS_INCIDENTS,
+    VG_SQL_PUT_STATE,
+    VG_SQL_GET_STATE,
     VG_SQL_COUNT
 };
 
@@ -154,12 +244,14 @@ static const char *const vg_store_sql[VG_SQL_COUNT] = {
     [VG_SQL_RELEASE] = "RELEASE vg_restart",
     [VG_SQL_ROLLBACK_TO] = "ROLLBACK TO vg_restart",
     [VG_SQL_RUN_BEGIN] = "INSERT INTO runs(started, vigil_version, ruleset_hash, geo_provenance,"
-                         " format, command, status) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'running')",
+                         " format, command, status, asn_provenance, labels_source, behave_hash)"
+                         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9)",
     [VG_SQL_RUN_END] = "UPDATE runs SET finished = ?2, status = ?3, lines = ?4, requests = ?5,"
                        " malformed = ?6, oversize = ?7, attack_requests = ?8, sources = ?9,"
                        " skipped_files = ?10 WHERE id = ?1",
     [VG_SQL_FP_LENGTHS] = "SELECT DISTINCT fp_len FROM files ORDER BY fp_len DESC",
-    [VG_SQL_FILE_FIND] = "SELECT id, \"offset\", lines, complete FROM files"
+    [VG_SQL_FILE_FIND] = "SELECT id, \"offset\", lines, complete, replay_offset, replay_lines,"
+                         " pending FROM files"
                          " WHERE fp_len = ?1 AND fp_hash = ?2",
     [VG_SQL_FILE_ADD] = "INSERT INTO files(fp_hash, fp_len, path, format, compression, first_run,"
                         " last_run) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -168,8 +260,9 @@ static const char *const vg_store_sql[VG_SQL_COUNT] = {
                              " WHERE id = ?1",
     [VG_SQL_ADD_EVENT] = "INSERT INTO events(run_id, file_id, \"offset\", line, time, month, ip,"
                          " country, method, host, target, status, bytes, score, classes_mask,"
-                         " outcome, json, raw) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                         " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                         " outcome, json, raw, incident, asn, size_anomaly) VALUES(?1, ?2, ?3,"
+                         " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+                         " ?19, ?20, ?21)"
                          " ON CONFLICT(file_id, \"offset\") DO NOTHING",
     [VG_SQL_ADD_MONTH] = "INSERT INTO month_counts(file_id, month, requests, attacks, malformed)"
                          " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(file_id, month) DO UPDATE SET"
@@ -201,7 +294,53 @@ static const char *const vg_store_sql[VG_SQL_COUNT] = {
         " WHERE month = ?1 AND ip = ?2",
     [VG_SQL_RS_DROP_SOURCE] = "DELETE FROM sources WHERE month = ?1 AND ip = ?2 AND attacks <= 0",
     [VG_SQL_RS_DEL_MONTHS] = "DELETE FROM month_counts WHERE file_id = ?1",
-    [VG_SQL_RS_RESET_FILE] = "UPDATE files SET \"offset\" = 0, lines = 0, complete = 0"
+    [VG_SQL_RS_INC_COLLECT] = "INSERT OR IGNORE INTO temp.vg_restart_inc(id)"
+                              " SELECT DISTINCT incident FROM events"
+                              " WHERE file_id = ?1 AND incident IS NOT NULL",
+    [VG_SQL_RS_INC_DROP] = "DELETE FROM incidents WHERE id IN (SELECT id FROM temp.vg_restart_inc)"
+                           " AND NOT EXISTS (SELECT 1 FROM events INDEXED BY events_incident"
+                           " WHERE events.incident = incidents.id)",
+    [VG_SQL_RS_INC_FIX] =
+        "UPDATE incidents SET"
+        " attacks = (SELECT count(*) FROM events INDEXED BY events_incident"
+        "  WHERE incident = incidents.id),"
+        " first_seen = (SELECT min(time) FROM events INDEXED BY events_incident"
+        "  WHERE incident = incidents.id),"
+        " last_seen = (SELECT max(time) FROM events INDEXED BY events_incident"
+        "  WHERE incident = incidents.id)"
+        " WHERE id IN (SELECT id FROM temp.vg_restart_inc)",
+    [VG_SQL_FILE_PENDING] = "UPDATE files SET replay_offset = ?2, replay_lines = ?3, pending = ?4"
+                            " WHERE id = ?1",
+    [VG_SQL_PUT_ADDRESS] = "INSERT INTO addresses(ip, country, asn, as_org, net, labels, first_seen,"
+                           " last_seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                           " ON CONFLICT(ip) DO UPDATE SET"
+                           " country = coalesce(excluded.country, country),"
+                           " asn = coalesce(excluded.asn, asn),"
+                           " as_org = coalesce(excluded.as_org, as_org),"
+                           " net = excluded.net, labels = excluded.labels,"
+                           " first_seen = min(first_seen, excluded.first_seen),"
+                           " last_seen = max(last_seen, excluded.last_seen)",
+    [VG_SQL_PUT_INCIDENT] =
+        "INSERT INTO incidents(id, ip, site, first_seen, last_seen, month, attacks, classes_mask,"
+        " detectors_mask, tool, ua_hash, rules, net, asn, country, success, refused, failed,"
+        " unknown) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+        " ?17, ?18, ?19) ON CONFLICT(id) DO UPDATE SET first_seen = excluded.first_seen,"
+        " last_seen = excluded.last_seen, attacks = excluded.attacks,"
+        " classes_mask = excluded.classes_mask, detectors_mask = excluded.detectors_mask,"
+        " tool = excluded.tool, ua_hash = excluded.ua_hash, rules = excluded.rules,"
+        " net = excluded.net, asn = excluded.asn, country = excluded.country,"
+        " success = excluded.success, refused = excluded.refused, failed = excluded.failed,"
+        " unknown = excluded.unknown",
+    [VG_SQL_FIND_INCIDENT] =
+        "SELECT id, ip, site, first_seen, last_seen, attacks, classes_mask, detectors_mask, tool,"
+        " ua_hash, rules, net, asn, country, success, refused, failed, unknown FROM incidents"
+        " WHERE ip = ?1 AND site = ?2 ORDER BY last_seen DESC LIMIT 1",
+    [VG_SQL_HAS_INCIDENTS] = "SELECT EXISTS(SELECT 1 FROM incidents)",
+    [VG_SQL_PUT_STATE] = "INSERT INTO behave_state(key, blob) VALUES(?1, ?2)"
+                         " ON CONFLICT(key) DO UPDATE SET blob = excluded.blob",
+    [VG_SQL_GET_STATE] = "SELECT blob FROM behave_state WHERE key = ?1",
+    [VG_SQL_RS_RESET_FILE] = "UPDATE files SET \"offset\" = 0, lines = 0, complete = 0,"
+                             " replay_offset = NULL, replay_lines = NULL, pending = NULL"
                              " WHERE id = ?1",
 };
 
@@ -211,6 +350,7 @@ struct vg_store {
     /* Scratch for TEXT columns whose log bytes are not clean UTF-8 (kept between events). */
     struct vg_buf clean[3];
     char msg[512]; /* the last error, for vg_store_errmsg */
+    bool inserted; /* the last add_event stored a row */
 };
 
 /* ---- errors ------------------------------------------------------------------------------- */
@@ -400,6 +540,205 @@ static int store_read_version(sqlite3 *db, int64_t *version)
     return rc;
 }
 
+/* ---- incidents: binding, reading, migration ---------------------------------------------------- */
+
+/* "942100,942190" from an incident's sorted rule ids. */
+static void rules_text(const struct vg_incident *inc, char *out, size_t cap)
+{
+    size_t pos = 0;
+    out[0] = 0;
+    for (unsigned i = 0; i < inc->n_rules && i < VG_INCIDENT_RULES; i++) {
+        int n = snprintf(out + pos, cap - pos, "%s%u", i ? "," : "", (unsigned)inc->rules[i]);
+        if (n < 0 || (size_t)n >= cap - pos)
+            break;
+        pos += (size_t)n;
+    }
+}
+
+static void rules_parse(const char *s, struct vg_incident *inc)
+{
+    inc->n_rules = 0;
+    while (s && *s && inc->n_rules < VG_INCIDENT_RULES) {
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        if (end == s)
+            break;
+        inc->rules[inc->n_rules++] = (uint32_t)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end != ',')
+            break;
+    }
+}
+
+/* Binds an incident to the 19 parameters of VG_SQL_PUT_INCIDENT (and the migration's copy). */
+static int bind_incident(sqlite3_stmt *s, const struct vg_incident *inc)
+{
+    char rules[VG_INCIDENT_RULES * 11 + 1];
+    rules_text(inc, rules, sizeof rules);
+    int rc = sqlite3_bind_text(s, 1, inc->id, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 2, inc->ip, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 3, inc->site, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 4, inc->first);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 5, inc->last);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(s, 6, vg_month_key(inc->first));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 7, inc->attacks > INT64_MAX ? INT64_MAX : (int64_t)inc->attacks);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 8, inc->classes);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 9, inc->detectors);
+    if (rc == SQLITE_OK)
+        rc = inc->tool[0] ? sqlite3_bind_text(s, 10, inc->tool, -1, SQLITE_TRANSIENT)
+                          : sqlite3_bind_null(s, 10);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 11, (int64_t)inc->ua_hash);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 12, rules, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 13, inc->net, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = inc->asn ? sqlite3_bind_int64(s, 14, inc->asn) : sqlite3_bind_null(s, 14);
+    if (rc == SQLITE_OK)
+        rc = inc->country[0] ? sqlite3_bind_text(s, 15, inc->country, -1, SQLITE_TRANSIENT)
+                             : sqlite3_bind_null(s, 15);
+    for (int i = 0; rc == SQLITE_OK && i < VG_OUT_COUNT; i++)
+        rc = sqlite3_bind_int64(s, 16 + i,
+                                inc->outcomes[i] > INT64_MAX ? INT64_MAX : (int64_t)inc->outcomes[i]);
+    return rc;
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? (const char *)t : "";
+}
+
+/* Reads the columns of VG_SQL_FIND_INCIDENT (from index 0) into inc. */
+static void read_incident(sqlite3_stmt *s, int base, struct vg_incident *inc)
+{
+    memset(inc, 0, sizeof *inc);
+    snprintf(inc->id, sizeof inc->id, "%s", col_text(s, base + 0));
+    snprintf(inc->ip, sizeof inc->ip, "%s", col_text(s, base + 1));
+    if (!vg_addr_parse((const uint8_t *)inc->ip, strlen(inc->ip), &inc->addr))
+        memset(&inc->addr, 0, sizeof inc->addr);
+    snprintf(inc->site, sizeof inc->site, "%s", col_text(s, base + 2));
+    inc->first = sqlite3_column_int64(s, base + 3);
+    inc->last = sqlite3_column_int64(s, base + 4);
+    int64_t a = sqlite3_column_int64(s, base + 5);
+    inc->attacks = a > 0 ? (uint64_t)a : 0;
+    inc->classes = (uint32_t)sqlite3_column_int64(s, base + 6);
+    inc->detectors = (uint32_t)sqlite3_column_int64(s, base + 7);
+    snprintf(inc->tool, sizeof inc->tool, "%s", col_text(s, base + 8));
+    inc->ua_hash = (uint64_t)sqlite3_column_int64(s, base + 9);
+    rules_parse(col_text(s, base + 10), inc);
+    snprintf(inc->net, sizeof inc->net, "%s", col_text(s, base + 11));
+    inc->asn = (uint32_t)sqlite3_column_int64(s, base + 12);
+    snprintf(inc->country, sizeof inc->country, "%s", col_text(s, base + 13));
+    for (int i = 0; i < VG_OUT_COUNT; i++) {
+        int64_t v = sqlite3_column_int64(s, base + 14 + i);
+        inc->outcomes[i] = v > 0 ? (uint64_t)v : 0;
+    }
+}
+
+struct derive_ctx {
+    sqlite3 *db;
+    sqlite3_stmt *put;
+    int rc;
+};
+
+static vg_status derive_flush(void *user, const struct vg_incident *inc)
+{
+    struct derive_ctx *d = user;
+    int rc = bind_incident(d->put, inc);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(d->put) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(d->db);
+    sqlite3_reset(d->put);
+    d->rc = rc;
+    return rc == SQLITE_OK ? VG_OK : VG_E_STORE;
+}
+
+static int outcome_index(const char *o)
+{
+    if (!o)
+        return VG_OUT_UNKNOWN;
+    if (strcmp(o, "possible-success") == 0)
+        return VG_OUT_SUCCESS;
+    if (strcmp(o, "refused") == 0)
+        return VG_OUT_REFUSED;
+    if (strcmp(o, "failed") == 0)
+        return VG_OUT_FAILED;
+    return VG_OUT_UNKNOWN;
+}
+
+/*
+ * Migration 1 -> 2: the incidents of the events already stored, with the default gap (30 min)
+ * over each (address, site) in time order, as a scan of schema 2 would have built them; each
+ * event gets its incident id. Runs inside the open's transaction.
+ */
+static vg_status store_derive_incidents(sqlite3 *db)
+{
+    sqlite3_stmt *sel = NULL, *upd = NULL, *put = NULL;
+    struct vg_incidents *t = NULL;
+    struct derive_ctx d = {db, NULL, SQLITE_OK};
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT id, ip, coalesce(host, ''), time, classes_mask, outcome,"
+                                " country FROM events WHERE incident IS NULL"
+                                " ORDER BY ip, host, time, id",
+                                -1, &sel, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "UPDATE events SET incident = ?2 WHERE id = ?1", -1, &upd,
+                                NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, vg_store_sql[VG_SQL_PUT_INCIDENT], -1, &put, NULL);
+    vg_status st = rc == SQLITE_OK ? vg_incidents_new(1800, NULL, NULL, &t) : VG_E_STORE;
+    d.put = put;
+    int64_t clock = INT64_MIN;
+    while (st == VG_OK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        struct vg_addr a;
+        const char *ip = col_text(sel, 1);
+        if (!vg_addr_parse((const uint8_t *)ip, strlen(ip), &a))
+            memset(&a, 0, sizeof a);
+        const char *site = col_text(sel, 2);
+        struct vg_incident_add x;
+        memset(&x, 0, sizeof x);
+        x.addr = &a;
+        x.ip = ip;
+        x.site = vg_str_make(site, strlen(site));
+        x.time = sqlite3_column_int64(sel, 3);
+        x.classes = (uint32_t)sqlite3_column_int64(sel, 4);
+        x.outcome = outcome_index((const char *)sqlite3_column_text(sel, 5));
+        x.country = col_text(sel, 6);
+        char id[VG_INCIDENT_ID_LEN + 1];
+        st = vg_incidents_add(t, &x, id);
+        if (st != VG_OK)
+            break;
+        if (x.time > clock)
+            clock = x.time;
+        rc = sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_text(upd, 2, id, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK && sqlite3_step(upd) != SQLITE_DONE)
+            rc = sqlite3_errcode(db);
+        sqlite3_reset(upd);
+        if (rc != SQLITE_OK)
+            st = VG_E_STORE;
+    }
+    if (st == VG_OK && rc != SQLITE_DONE)
+        st = VG_E_STORE;
+    if (st == VG_OK)
+        st = vg_incidents_flush(t, INT64_MAX, derive_flush, &d);
+    vg_incidents_free(t);
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    sqlite3_finalize(put);
+    return st;
+}
+
 /*
  * Inside the open transaction: decides whether the file is an empty database (create the
  * schema), a vigil store of this version (keep it), or something else (refuse, in err).
@@ -434,6 +773,16 @@ static vg_status store_check_and_create(struct vg_store *st, const char *path, s
                                 "%s: store schema version %lld is newer than this vigil "
                                 "supports (%d): use a newer vigil or another store",
                                 path, (long long)version, VG_STORE_SCHEMA_VERSION);
+    }
+    /* An older store is migrated in this same transaction: all of it or none of it. */
+    if (version == 1) {
+        rc = sqlite3_exec(st->db, vg_store_migrate_1_2_sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            return store_open_fail(st, err, path, rc);
+        vg_status r = store_derive_incidents(st->db);
+        if (r != VG_OK)
+            return vg_error_set(err, r, path, 0, "%s: migrating the store to schema 2: %s", path,
+                                st->db ? sqlite3_errmsg(st->db) : vg_strerror(r));
     }
     /* Fresh file: create everything. Known store: IF NOT EXISTS makes this a no-op. */
     rc = sqlite3_exec(st->db, vg_store_schema_sql, NULL, NULL, NULL);
@@ -583,6 +932,17 @@ vg_status vg_store_run_begin(struct vg_store *st, const struct vg_run_info *info
         rc = store_bind_cstr(s, 5, info->format);
     if (rc == SQLITE_OK)
         rc = store_bind_cstr(s, 6, info->command);
+    if (rc == SQLITE_OK)
+        rc = store_bind_cstr(s, 7, info->asn_provenance && *info->asn_provenance
+                                       ? info->asn_provenance
+                                       : NULL);
+    if (rc == SQLITE_OK)
+        rc = store_bind_cstr(s, 8, info->labels_source && *info->labels_source
+                                       ? info->labels_source
+                                       : NULL);
+    if (rc == SQLITE_OK)
+        rc = store_bind_cstr(s, 9, info->behave_hash && *info->behave_hash ? info->behave_hash
+                                                                            : NULL);
     if (rc != SQLITE_OK)
         return store_fail(st, rc, "run begin");
     vg_status r = store_exec(st, VG_SQL_RUN_BEGIN, "run begin");
@@ -685,6 +1045,29 @@ vg_status vg_store_file_find(struct vg_store *st, const uint8_t hash[32], size_t
         out->offset = off < 0 ? 0 : (uint64_t)off;
         out->lines = lines < 0 ? 0 : (uint64_t)lines;
         out->complete = sqlite3_column_int64(s, 3) != 0;
+        /* Held requests of the last checkpoint: resume reading at the oldest of them. */
+        out->replay_offset = out->offset;
+        out->replay_lines = out->lines;
+        out->pending = NULL;
+        out->pending_len = 0;
+        if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+            int64_t ro = sqlite3_column_int64(s, 4), rl = sqlite3_column_int64(s, 5);
+            if (ro >= 0 && (uint64_t)ro <= out->offset && rl >= 0 && (uint64_t)rl <= out->lines) {
+                out->replay_offset = (uint64_t)ro;
+                out->replay_lines = (uint64_t)rl;
+            }
+            int bn = sqlite3_column_bytes(s, 6);
+            const void *bp = sqlite3_column_blob(s, 6);
+            if (bp && bn > 0) {
+                out->pending = vg_malloc((size_t)bn);
+                if (!out->pending) {
+                    sqlite3_reset(s);
+                    return store_fail_msg(st, VG_E_NOMEM, "file find: out of memory");
+                }
+                memcpy(out->pending, bp, (size_t)bn);
+                out->pending_len = (size_t)bn;
+            }
+        }
         *found = true;
     } else if (rc != SQLITE_DONE) {
         r = store_fail(st, rc, "file find");
@@ -788,7 +1171,17 @@ static vg_status store_file_restart(struct vg_store *st, int64_t file_id)
     if (r == VG_OK)
         r = store_exec_id(st, VG_SQL_RS_COLLECT, file_id);
     if (r == VG_OK)
+        r = sqlite3_exec(st->db, "DELETE FROM temp.vg_restart_inc", NULL, NULL, NULL) == SQLITE_OK
+                ? VG_OK
+                : store_fail(st, sqlite3_errcode(st->db), "file restart");
+    if (r == VG_OK)
+        r = store_exec_id(st, VG_SQL_RS_INC_COLLECT, file_id);
+    if (r == VG_OK)
         r = store_exec_id(st, VG_SQL_RS_DEL_EVENTS, file_id);
+    if (r == VG_OK)
+        r = store_exec(st, VG_SQL_RS_INC_DROP, "file restart");
+    if (r == VG_OK)
+        r = store_exec(st, VG_SQL_RS_INC_FIX, "file restart");
     if (r == VG_OK)
         r = store_restart_sources(st);
     if (r == VG_OK)
@@ -981,9 +1374,19 @@ vg_status vg_store_add_event(struct vg_store *st, int64_t run_id, const struct v
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_blob64(s, 18, ev->raw_line.n ? (const void *)ev->raw_line.p : "",
                                  ev->raw_line.n, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = store_bind_cstr(s, 19, ev->incident && *ev->incident ? ev->incident : NULL);
+    if (rc == SQLITE_OK)
+        rc = ev->asn ? sqlite3_bind_int64(s, 20, ev->asn) : sqlite3_bind_null(s, 20);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(s, 21, ev->size_anomaly ? 1 : 0);
     if (rc != SQLITE_OK)
         return store_fail(st, rc, "add event");
-    return store_exec(st, VG_SQL_ADD_EVENT, "add event");
+    st->inserted = false;
+    r = store_exec(st, VG_SQL_ADD_EVENT, "add event");
+    if (r == VG_OK)
+        st->inserted = sqlite3_changes(st->db) == 1;
+    return r;
 }
 
 /*
@@ -1041,4 +1444,349 @@ vg_status vg_store_add_source(struct vg_store *st, int32_t month, const char *ip
     if (rc != SQLITE_OK)
         return store_fail(st, rc, "add source");
     return store_exec(st, VG_SQL_ADD_SOURCE, "add source");
+}
+
+/* ---- schema 2: attribution, incidents, campaigns, behaviour state ----------------------------- */
+
+/* vg_store_event_inserted: whether the last vg_store_add_event stored a row. */
+bool vg_store_event_inserted(const struct vg_store *st)
+{
+    return st && st->inserted;
+}
+
+/*
+ * vg_store_file_pending: records the held requests of file_id at this checkpoint (resume
+ * offset and line, and their offsets as a blob; n 0 clears them). Unknown file: VG_E_INVAL.
+ */
+vg_status vg_store_file_pending(struct vg_store *st, int64_t file_id, uint64_t replay_offset,
+                                uint64_t replay_lines, const uint8_t *blob, size_t n)
+{
+    if (!st)
+        return VG_E_INVAL;
+    if (!store_fits_i64(replay_offset) || !store_fits_i64(replay_lines) || (n && !blob))
+        return store_fail_msg(st, VG_E_INVAL, "file pending: bad argument");
+    sqlite3_stmt *s = st->stmt[VG_SQL_FILE_PENDING];
+    int rc = sqlite3_bind_int64(s, 1, file_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, (int64_t)replay_offset);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 3, (int64_t)replay_lines);
+    if (rc == SQLITE_OK)
+        rc = n ? sqlite3_bind_blob64(s, 4, blob, n, SQLITE_STATIC) : sqlite3_bind_null(s, 4);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "file pending");
+    vg_status r = store_exec(st, VG_SQL_FILE_PENDING, "file pending");
+    if (r == VG_OK && sqlite3_changes(st->db) != 1)
+        return store_fail_msg(st, VG_E_INVAL, "file pending: no file %lld", (long long)file_id);
+    return r;
+}
+
+/* Binds a C string, NULL when empty. */
+static int bind_opt(sqlite3_stmt *s, int col, const char *v)
+{
+    return v && *v ? sqlite3_bind_text(s, col, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, col);
+}
+
+/*
+ * vg_store_put_address: records the attribution of an attacking address (upsert: a known
+ * country/AS is not overwritten by an unknown one; labels and network are replaced).
+ */
+vg_status vg_store_put_address(struct vg_store *st, const struct vg_address_info *a)
+{
+    if (!st)
+        return VG_E_INVAL;
+    if (!a || !a->ip || !*a->ip || a->first > a->last)
+        return store_fail_msg(st, VG_E_INVAL, "put address: bad argument");
+    sqlite3_stmt *s = st->stmt[VG_SQL_PUT_ADDRESS];
+    int rc = sqlite3_bind_text(s, 1, a->ip, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = bind_opt(s, 2, a->country);
+    if (rc == SQLITE_OK)
+        rc = a->asn ? sqlite3_bind_int64(s, 3, a->asn) : sqlite3_bind_null(s, 3);
+    if (rc == SQLITE_OK)
+        rc = bind_opt(s, 4, a->as_org);
+    if (rc == SQLITE_OK)
+        rc = bind_opt(s, 5, a->net);
+    if (rc == SQLITE_OK)
+        rc = bind_opt(s, 6, a->labels);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 7, a->first);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 8, a->last);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "put address");
+    return store_exec(st, VG_SQL_PUT_ADDRESS, "put address");
+}
+
+/* vg_store_put_incident: inserts or replaces the counters of one incident (by id). */
+vg_status vg_store_put_incident(struct vg_store *st, const struct vg_incident *inc)
+{
+    if (!st)
+        return VG_E_INVAL;
+    if (!inc || !inc->id[0] || !inc->ip[0] || inc->first > inc->last)
+        return store_fail_msg(st, VG_E_INVAL, "put incident: bad argument");
+    int rc = bind_incident(st->stmt[VG_SQL_PUT_INCIDENT], inc);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "put incident");
+    return store_exec(st, VG_SQL_PUT_INCIDENT, "put incident");
+}
+
+/* vg_store_find_incident: the latest stored incident of (ip, site). */
+vg_status vg_store_find_incident(struct vg_store *st, const char *ip, const char *site,
+                                 struct vg_incident *out, bool *found)
+{
+    if (!st)
+        return VG_E_INVAL;
+    if (!ip || !out || !found)
+        return store_fail_msg(st, VG_E_INVAL, "find incident: bad argument");
+    *found = false;
+    sqlite3_stmt *s = st->stmt[VG_SQL_FIND_INCIDENT];
+    int rc = sqlite3_bind_text(s, 1, ip, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 2, site ? site : "", -1, SQLITE_STATIC);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "find incident");
+    vg_status r = VG_OK;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        read_incident(s, 0, out);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        r = store_fail(st, rc, "find incident");
+    }
+    sqlite3_reset(s);
+    return r;
+}
+
+/* vg_store_has_incidents: whether the store holds any incident. */
+vg_status vg_store_has_incidents(struct vg_store *st, bool *any)
+{
+    if (!st || !any)
+        return VG_E_INVAL;
+    sqlite3_stmt *s = st->stmt[VG_SQL_HAS_INCIDENTS];
+    int rc = sqlite3_step(s);
+    vg_status r = VG_OK;
+    if (rc == SQLITE_ROW)
+        *any = sqlite3_column_int(s, 0) != 0;
+    else
+        r = store_fail(st, rc, "has incidents");
+    sqlite3_reset(s);
+    return r;
+}
+
+/* vg_store_put_state: stores a named behaviour state blob (replacing the previous one). */
+vg_status vg_store_put_state(struct vg_store *st, const char *key, const uint8_t *blob, size_t n)
+{
+    if (!st)
+        return VG_E_INVAL;
+    if (!key || (n && !blob))
+        return store_fail_msg(st, VG_E_INVAL, "put state: bad argument");
+    sqlite3_stmt *s = st->stmt[VG_SQL_PUT_STATE];
+    int rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob64(s, 2, n ? (const void *)blob : "", n, SQLITE_STATIC);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "put state");
+    return store_exec(st, VG_SQL_PUT_STATE, "put state");
+}
+
+/* vg_store_get_state: reads a named behaviour state blob (*blob allocated; NULL when absent). */
+vg_status vg_store_get_state(struct vg_store *st, const char *key, uint8_t **blob, size_t *n)
+{
+    if (!st)
+        return VG_E_INVAL;
+    if (!key || !blob || !n)
+        return store_fail_msg(st, VG_E_INVAL, "get state: bad argument");
+    *blob = NULL;
+    *n = 0;
+    sqlite3_stmt *s = st->stmt[VG_SQL_GET_STATE];
+    int rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "get state");
+    vg_status r = VG_OK;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        int bn = sqlite3_column_bytes(s, 0);
+        const void *bp = sqlite3_column_blob(s, 0);
+        if (bp && bn > 0) {
+            *blob = vg_malloc((size_t)bn);
+            if (!*blob)
+                r = store_fail_msg(st, VG_E_NOMEM, "get state: out of memory");
+            else {
+                memcpy(*blob, bp, (size_t)bn);
+                *n = (size_t)bn;
+            }
+        }
+    } else if (rc != SQLITE_DONE) {
+        r = store_fail(st, rc, "get state");
+    }
+    sqlite3_reset(s);
+    return r;
+}
+
+/*
+ * vg_store_rebuild_campaigns: recomputes every campaign from the stored incidents and replaces
+ * the campaigns table and incidents.campaign, in a transaction of its own. Campaign ids are
+ * "c" followed by the id of the campaign's first incident, so they stay stable as long as that
+ * incident stays the first.
+ */
+vg_status vg_store_rebuild_campaigns(struct vg_store *st, const struct vg_campaign_params *p,
+                                     size_t *n_campaigns)
+{
+    if (!st || !p)
+        return VG_E_INVAL;
+    if (n_campaigns)
+        *n_campaigns = 0;
+    if (!sqlite3_get_autocommit(st->db))
+        return store_fail_msg(st, VG_E_INVAL, "rebuild campaigns: a transaction is open");
+    struct vg_incident *inc = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *sel = NULL, *set = NULL, *ins = NULL;
+    struct vg_campaign_result res;
+    memset(&res, 0, sizeof res);
+    vg_status r = store_exec(st, VG_SQL_BEGIN, "rebuild campaigns");
+    if (r != VG_OK)
+        return r;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT id, ip, site, first_seen, last_seen, attacks, classes_mask,"
+                                " detectors_mask, tool, ua_hash, rules, net, asn, country, success,"
+                                " refused, failed, unknown FROM incidents ORDER BY first_seen, id",
+                                -1, &sel, NULL);
+    while (rc == SQLITE_OK && r == VG_OK) {
+        int step = sqlite3_step(sel);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = step;
+            break;
+        }
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            struct vg_incident *ni = vg_realloc(inc, nc * sizeof *ni);
+            if (!ni) {
+                r = store_fail_msg(st, VG_E_NOMEM, "rebuild campaigns: out of memory");
+                break;
+            }
+            inc = ni;
+            cap = nc;
+        }
+        read_incident(sel, 0, &inc[n++]);
+    }
+    if (r == VG_OK && rc == SQLITE_OK && n)
+        r = vg_campaigns_build(p, inc, n, &res);
+    if (r == VG_OK && rc == SQLITE_OK)
+        rc = sqlite3_exec(st->db, "DELETE FROM campaigns; UPDATE incidents SET campaign = NULL"
+                                  " WHERE campaign IS NOT NULL;",
+                          NULL, NULL, NULL);
+    if (r == VG_OK && rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(st->db, "UPDATE incidents SET campaign = ?2 WHERE id = ?1", -1,
+                                &set, NULL);
+    if (r == VG_OK && rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(st->db,
+                                "INSERT INTO campaigns(id, first_seen, last_seen, incidents,"
+                                " sources, classes_mask, reasons, why)"
+                                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                -1, &ins, NULL);
+    if (r == VG_OK && rc == SQLITE_OK && res.n_campaigns) {
+        /* Per campaign: its first incident (the id), span, members, distinct sources, classes. */
+        struct agg {
+            size_t first_idx;
+            int64_t first, last;
+            uint64_t incidents;
+            uint32_t classes;
+        } *ag = vg_calloc(res.n_campaigns, sizeof *ag);
+        char (*ids)[VG_INCIDENT_ID_LEN + 2] = vg_calloc(res.n_campaigns, sizeof *ids);
+        if (!ag || !ids) {
+            r = store_fail_msg(st, VG_E_NOMEM, "rebuild campaigns: out of memory");
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                long c = res.campaign_of[i];
+                if (c < 0)
+                    continue;
+                struct agg *g = &ag[c];
+                if (!g->incidents || inc[i].first < g->first ||
+                    (inc[i].first == g->first && strcmp(inc[i].id, inc[g->first_idx].id) < 0)) {
+                    g->first_idx = i;
+                    g->first = inc[i].first;
+                }
+                if (!g->incidents || inc[i].last > g->last)
+                    g->last = inc[i].last;
+                g->incidents++;
+                g->classes |= inc[i].classes;
+            }
+            for (size_t c = 0; c < res.n_campaigns; c++)
+                snprintf(ids[c], sizeof ids[c], "c%s", inc[ag[c].first_idx].id);
+            for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+                long c = res.campaign_of[i];
+                if (c < 0)
+                    continue;
+                rc = sqlite3_bind_text(set, 1, inc[i].id, -1, SQLITE_STATIC);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_bind_text(set, 2, ids[c], -1, SQLITE_STATIC);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_step(set) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+                sqlite3_reset(set);
+            }
+            for (size_t c = 0; rc == SQLITE_OK && c < res.n_campaigns; c++) {
+                /* distinct sources: members of c sharing an ip are counted once */
+                uint64_t sources = 0;
+                for (size_t i = 0; i < n; i++) {
+                    if (res.campaign_of[i] != (long)c)
+                        continue;
+                    bool dup = false;
+                    for (size_t j = 0; j < i && !dup; j++)
+                        dup = res.campaign_of[j] == (long)c && strcmp(inc[j].ip, inc[i].ip) == 0;
+                    sources += !dup;
+                }
+                rc = sqlite3_bind_text(ins, 1, ids[c], -1, SQLITE_STATIC);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_bind_int64(ins, 2, ag[c].first);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_bind_int64(ins, 3, ag[c].last);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_bind_int64(ins, 4, (int64_t)ag[c].incidents);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_bind_int64(ins, 5, (int64_t)sources);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_bind_int64(ins, 6, ag[c].classes);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_bind_int64(ins, 7, res.reasons[c]);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_bind_text(ins, 8, res.why[c], -1, SQLITE_STATIC);
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_step(ins) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+                sqlite3_reset(ins);
+            }
+        }
+        vg_free(ag);
+        vg_free(ids);
+    }
+    if (r == VG_OK && rc != SQLITE_OK)
+        r = store_fail(st, rc, "rebuild campaigns");
+    sqlite3_finalize(sel);
+    sqlite3_finalize(set);
+    sqlite3_finalize(ins);
+    if (r == VG_OK)
+        r = store_exec(st, VG_SQL_COMMIT, "rebuild campaigns");
+    if (r != VG_OK) {
+        char keep[sizeof st->msg];
+        memcpy(keep, st->msg, sizeof keep);
+        vg_store_rollback(st);
+        memcpy(st->msg, keep, sizeof keep);
+    } else if (n_campaigns) {
+        *n_campaigns = res.n_campaigns;
+    }
+    vg_campaign_result_free(&res);
+    vg_free(inc);
+    return r;
+}
+
+sqlite3 *vg_store_db(struct vg_store *st)
+{
+    return st ? st->db : NULL;
+}
+
+vg_status vg_store_fail_rc(struct vg_store *st, int rc, const char *what)
+{
+    return store_fail(st, rc, what);
 }

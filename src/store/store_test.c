@@ -151,7 +151,7 @@ static int64_t run_ok(struct vg_store *st, int64_t started)
 {
     struct vg_run_info info = {
         "0.1.0", "rules-abc", "geo (built 2026-06-17)", "combined", "vigil scan access.log",
-        started};
+        started, NULL, NULL, NULL};
     int64_t id = 0;
     assert_int_equal(vg_store_run_begin(st, &info, &id), VG_OK);
     assert_true(id > 0);
@@ -246,7 +246,7 @@ static void test_open_creates_schema_in_wal_mode(void **state)
         if (q_int(fx->db, sql) != 1)
             fail_msg("schema object %s missing", objects[i]);
     }
-    assert_text(fx->db, "SELECT value FROM meta WHERE key = 'schema_version'", "1");
+    assert_text(fx->db, "SELECT value FROM meta WHERE key = 'schema_version'", "2");
     assert_text(fx->db, "PRAGMA journal_mode", "wal");
     assert_int_equal(q_int(fx->db, "PRAGMA application_id"), 0x5647494c);
     assert_string_equal(vg_store_errmsg(st), "not an error");
@@ -765,7 +765,7 @@ static void test_close_without_commit_resumes_at_last_commit(void **state)
 static void killed_writer(const char *db)
 {
     struct vg_store *st = NULL;
-    struct vg_run_info info = {"0.1.0", NULL, NULL, "combined", "vigil scan", 1};
+    struct vg_run_info info = {"0.1.0", NULL, NULL, "combined", "vigil scan", 1, NULL, NULL, NULL};
     int64_t run, file;
     uint8_t h[32];
     fp_of(h, 1);
@@ -1157,6 +1157,259 @@ static void test_invalid_arguments_are_rejected(void **state)
     vg_store_close(st);
 }
 
+
+/* ---- schema 2: migration, incidents, campaigns, held requests, state ------------------------- */
+
+/* The schema of version 1 as vigil 0.1 wrote it (for the migration test). */
+static const char v1_schema[] =
+    "PRAGMA application_id = 1447512396;"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, started INTEGER NOT NULL, finished INTEGER,"
+    " vigil_version TEXT, ruleset_hash TEXT, geo_provenance TEXT, format TEXT, command TEXT,"
+    " status TEXT NOT NULL, lines INTEGER NOT NULL DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0,"
+    " malformed INTEGER NOT NULL DEFAULT 0, oversize INTEGER NOT NULL DEFAULT 0,"
+    " attack_requests INTEGER NOT NULL DEFAULT 0, sources INTEGER NOT NULL DEFAULT 0,"
+    " skipped_files INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE files(id INTEGER PRIMARY KEY, fp_hash BLOB NOT NULL, fp_len INTEGER NOT NULL,"
+    " path TEXT NOT NULL, format TEXT, compression TEXT, first_run INTEGER REFERENCES runs(id),"
+    " last_run INTEGER REFERENCES runs(id), \"offset\" INTEGER NOT NULL DEFAULT 0,"
+    " lines INTEGER NOT NULL DEFAULT 0, complete INTEGER NOT NULL DEFAULT 0,"
+    " UNIQUE(fp_len, fp_hash));"
+    "CREATE TABLE month_counts(file_id INTEGER NOT NULL REFERENCES files(id),"
+    " month INTEGER NOT NULL, requests INTEGER NOT NULL DEFAULT 0,"
+    " attacks INTEGER NOT NULL DEFAULT 0, malformed INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(file_id, month)) WITHOUT ROWID;"
+    "CREATE TABLE sources(month INTEGER NOT NULL, ip TEXT NOT NULL, country TEXT,"
+    " attacks INTEGER NOT NULL DEFAULT 0, first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL, PRIMARY KEY(month, ip)) WITHOUT ROWID;"
+    "CREATE TABLE events(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),"
+    " file_id INTEGER REFERENCES files(id), \"offset\" INTEGER NOT NULL, line INTEGER NOT NULL,"
+    " time INTEGER NOT NULL, month INTEGER NOT NULL, ip TEXT NOT NULL, country TEXT,"
+    " method TEXT, host TEXT, target TEXT, status INTEGER, bytes INTEGER,"
+    " score INTEGER NOT NULL, classes_mask INTEGER NOT NULL, outcome TEXT, json TEXT NOT NULL,"
+    " raw BLOB NOT NULL, UNIQUE(file_id, \"offset\"));"
+    "CREATE INDEX events_month ON events(month);"
+    "CREATE INDEX events_ip ON events(ip);"
+    "CREATE INDEX sources_ip ON sources(ip);"
+    "INSERT INTO meta VALUES('schema_version', '1');"
+    "INSERT INTO runs(id, started, status) VALUES(1, 1, 'ok');"
+    "INSERT INTO files(id, fp_hash, fp_len, path, \"offset\", lines, complete)"
+    " VALUES(1, x'00', 1, 'a.log', 500, 5, 1);"
+    /* 203.0.113.7: two runs of attacks 1 h apart (two incidents); 198.51.100.1: one */
+    "INSERT INTO events(run_id, file_id, \"offset\", line, time, month, ip, host, score,"
+    " classes_mask, outcome, json, raw) VALUES"
+    " (1, 1, 0, 1, 1000, 24313, '203.0.113.7', NULL, 5, 1, 'refused', '{}', x'61'),"
+    " (1, 1, 100, 2, 1600, 24313, '203.0.113.7', NULL, 5, 2, 'possible-success', '{}', x'61'),"
+    " (1, 1, 200, 3, 9000, 24313, '203.0.113.7', NULL, 5, 1, 'refused', '{}', x'61'),"
+    " (1, 1, 300, 4, 1200, 24313, '198.51.100.1', 'www.example.org', 5, 1, 'failed', '{}',"
+    "  x'61');";
+
+static void test_open_migrates_a_version_1_store_and_derives_its_incidents(void **state)
+{
+    struct fixture *fx = *state;
+    plain_exec(fx->db, v1_schema);
+    struct vg_store *st = open_ok(fx->db);
+    vg_store_close(st);
+    assert_text(fx->db, "SELECT value FROM meta WHERE key = 'schema_version'", "2");
+    assert_int_equal(q_int(fx->db, "SELECT count(*) FROM incidents"), 3);
+    assert_int_equal(q_int(fx->db, "SELECT count(*) FROM events WHERE incident IS NULL"), 0);
+    assert_int_equal(q_int(fx->db, "SELECT count(DISTINCT incident) FROM events"
+                                   " WHERE ip = '203.0.113.7'"),
+                     2);
+    assert_int_equal(q_int(fx->db, "SELECT attacks FROM incidents WHERE ip = '203.0.113.7'"
+                                   " AND first_seen = 1000"),
+                     2);
+    assert_int_equal(q_int(fx->db, "SELECT classes_mask FROM incidents"
+                                   " WHERE ip = '203.0.113.7' AND first_seen = 1000"),
+                     3);
+    assert_int_equal(q_int(fx->db, "SELECT success FROM incidents"
+                                   " WHERE ip = '203.0.113.7' AND first_seen = 1000"),
+                     1);
+    assert_text(fx->db, "SELECT site FROM incidents WHERE ip = '198.51.100.1'", "www.example.org");
+    /* the file's position is kept and nothing is held */
+    st = open_ok(fx->db);
+    uint8_t h[32] = {0};
+    struct vg_file_state fs;
+    bool found = false;
+    assert_int_equal(vg_store_file_find(st, h, 0, &fs, &found), VG_OK);
+    vg_store_close(st);
+    assert_int_equal(q_int(fx->db, "SELECT \"offset\" FROM files WHERE id = 1"), 500);
+    assert_int_equal(q_int(fx->db, "SELECT replay_offset IS NULL FROM files WHERE id = 1"), 1);
+}
+
+static void test_migration_that_fails_leaves_the_version_1_store_untouched(void **state)
+{
+    struct fixture *fx = *state;
+    plain_exec(fx->db, v1_schema);
+    /* A table in the way of the migration's CREATE INDEX makes it fail half-way. */
+    plain_exec(fx->db, "CREATE TABLE incidents(x INTEGER);");
+    struct vg_store *st = NULL;
+    struct vg_error err;
+    assert_int_equal(vg_store_open(fx->db, &st, &err), VG_E_STORE);
+    assert_null(st);
+    assert_text(fx->db, "SELECT value FROM meta WHERE key = 'schema_version'", "1");
+    assert_int_equal(q_int(fx->db, "SELECT count(*) FROM pragma_table_info('events')"
+                                   " WHERE name = 'incident'"),
+                     0);
+}
+
+static struct vg_incident incident_of(const char *id, const char *ip, const char *site,
+                                      int64_t first, int64_t last)
+{
+    struct vg_incident i;
+    memset(&i, 0, sizeof i);
+    snprintf(i.id, sizeof i.id, "%s", id);
+    snprintf(i.ip, sizeof i.ip, "%s", ip);
+    snprintf(i.site, sizeof i.site, "%s", site);
+    assert_true(vg_addr_parse((const uint8_t *)ip, strlen(ip), &i.addr));
+    vg_addr_network(&i.addr, i.net);
+    i.first = first;
+    i.last = last;
+    i.attacks = 3;
+    i.classes = 1;
+    i.outcomes[VG_OUT_REFUSED] = 3;
+    return i;
+}
+
+static void test_incidents_upsert_find_latest_and_campaigns_rebuild(void **state)
+{
+    struct fixture *fx = *state;
+    struct vg_store *st = open_ok(fx->db);
+    bool any = true;
+    assert_int_equal(vg_store_has_incidents(st, &any), VG_OK);
+    assert_false(any);
+    struct vg_incident a = incident_of("00000000000000aa", "203.0.113.7", "", 1000, 2000);
+    snprintf(a.tool, sizeof a.tool, "sqlmap");
+    a.ua_hash = 42;
+    a.rules[0] = 942100;
+    a.rules[1] = 942190;
+    a.n_rules = 2;
+    /* the same address ten days later: too late for a network link (7 days) */
+    struct vg_incident b = incident_of("00000000000000bb", "203.0.113.7", "", 10 * 86400,
+                                       10 * 86400 + 100);
+    struct vg_incident c = incident_of("00000000000000cc", "2001:db8::7", "", 3000, 3100);
+    snprintf(c.tool, sizeof c.tool, "sqlmap");
+    c.ua_hash = 42;
+    assert_int_equal(vg_store_begin(st), VG_OK);
+    assert_int_equal(vg_store_put_incident(st, &a), VG_OK);
+    assert_int_equal(vg_store_put_incident(st, &b), VG_OK);
+    assert_int_equal(vg_store_put_incident(st, &c), VG_OK);
+    a.attacks = 7; /* an update, not a second row */
+    assert_int_equal(vg_store_put_incident(st, &a), VG_OK);
+    assert_int_equal(vg_store_commit(st), VG_OK);
+    assert_int_equal(vg_store_has_incidents(st, &any), VG_OK);
+    assert_true(any);
+    struct vg_incident got;
+    bool found = false;
+    assert_int_equal(vg_store_find_incident(st, "203.0.113.7", "", &got, &found), VG_OK);
+    assert_true(found);
+    assert_string_equal(got.id, "00000000000000bb");
+    assert_int_equal(vg_store_find_incident(st, "203.0.113.7", "other.site", &got, &found), VG_OK);
+    assert_false(found);
+    assert_int_equal(q_int(fx->db, "SELECT attacks FROM incidents WHERE id = '00000000000000aa'"),
+                     7);
+    assert_text(fx->db, "SELECT rules FROM incidents WHERE id = '00000000000000aa'",
+                "942100,942190");
+    struct vg_campaign_params p = {86400, 7 * 86400, 0.5, 3};
+    size_t n = 99;
+    assert_int_equal(vg_store_rebuild_campaigns(st, &p, &n), VG_OK);
+    assert_int_equal(n, 1); /* a and c: same tool and user agent within a day */
+    assert_text(fx->db, "SELECT campaign FROM incidents WHERE id = '00000000000000cc'",
+                "c00000000000000aa");
+    assert_text(fx->db, "SELECT campaign FROM incidents WHERE id = '00000000000000bb'", NULL);
+    assert_int_equal(q_int(fx->db, "SELECT sources FROM campaigns"), 2);
+    assert_int_equal(q_int(fx->db, "SELECT incidents FROM campaigns"), 2);
+    /* rebuilding again gives the same, not twice as much */
+    assert_int_equal(vg_store_rebuild_campaigns(st, &p, &n), VG_OK);
+    assert_int_equal(q_int(fx->db, "SELECT count(*) FROM campaigns"), 1);
+    /* inside a transaction it is refused */
+    assert_int_equal(vg_store_begin(st), VG_OK);
+    assert_int_equal(vg_store_rebuild_campaigns(st, &p, &n), VG_E_INVAL);
+    assert_int_equal(vg_store_rollback(st), VG_OK);
+    vg_store_close(st);
+}
+
+static void test_pending_offsets_and_state_blobs_round_trip(void **state)
+{
+    struct fixture *fx = *state;
+    struct vg_store *st = open_ok(fx->db);
+    int64_t run = run_ok(st, 1);
+    int64_t file = file_ok(st, run, 5, 512, "access.log");
+    static const uint8_t blob[] = {0x00, 0x64, 0x80, 0x01};
+    assert_int_equal(vg_store_begin(st), VG_OK);
+    assert_int_equal(vg_store_file_progress(st, file, 1000, 10, true), VG_OK);
+    assert_int_equal(vg_store_file_pending(st, file, 300, 3, blob, sizeof blob), VG_OK);
+    assert_int_equal(vg_store_put_state(st, "behave", blob, 3), VG_OK);
+    assert_int_equal(vg_store_commit(st), VG_OK);
+    uint8_t h[32];
+    fp_of(h, 5);
+    struct vg_file_state fs;
+    bool found = false;
+    assert_int_equal(vg_store_file_find(st, h, 512, &fs, &found), VG_OK);
+    assert_true(found);
+    assert_int_equal(fs.offset, 1000);
+    assert_int_equal(fs.replay_offset, 300);
+    assert_int_equal(fs.replay_lines, 3);
+    assert_int_equal(fs.pending_len, sizeof blob);
+    assert_memory_equal(fs.pending, blob, sizeof blob);
+    vg_free(fs.pending);
+    uint8_t *got = NULL;
+    size_t n = 0;
+    assert_int_equal(vg_store_get_state(st, "behave", &got, &n), VG_OK);
+    assert_int_equal(n, 3);
+    assert_memory_equal(got, blob, 3);
+    vg_free(got);
+    assert_int_equal(vg_store_get_state(st, "nothing", &got, &n), VG_OK);
+    assert_null(got);
+    /* a replay offset past the committed offset is not believed */
+    assert_int_equal(vg_store_begin(st), VG_OK);
+    assert_int_equal(vg_store_file_pending(st, file, 5000, 50, NULL, 0), VG_OK);
+    assert_int_equal(vg_store_commit(st), VG_OK);
+    assert_int_equal(vg_store_file_find(st, h, 512, &fs, &found), VG_OK);
+    assert_int_equal(fs.replay_offset, 1000);
+    assert_null(fs.pending);
+    assert_int_equal(vg_store_file_pending(st, 999, 0, 0, NULL, 0), VG_E_INVAL);
+    vg_store_close(st);
+}
+
+static void test_duplicate_event_is_not_reported_as_inserted(void **state)
+{
+    struct fixture *fx = *state;
+    struct vg_store *st = open_ok(fx->db);
+    int64_t run = run_ok(st, 1);
+    int64_t file = file_ok(st, run, 1, 512, "access.log");
+    struct vg_event ev = make_event(file, 100, T_MARCH, "203.0.113.7");
+    ev.incident = "0123456789abcdef";
+    ev.asn = 64500;
+    ev.size_anomaly = 1;
+    assert_int_equal(vg_store_begin(st), VG_OK);
+    add_event_ok(st, run, &ev);
+    assert_true(vg_store_event_inserted(st));
+    add_event_ok(st, run, &ev);
+    assert_false(vg_store_event_inserted(st));
+    struct vg_address_info ai = {"203.0.113.7", "NL", 64500, "Example AS", "203.0.113.0/24",
+                                 "partner", T_MARCH, T_MARCH};
+    assert_int_equal(vg_store_put_address(st, &ai), VG_OK);
+    struct vg_address_info unknown = {"203.0.113.7", "", 0, "", "203.0.113.0/24", "", T_MARCH - 5,
+                                      T_MARCH};
+    assert_int_equal(vg_store_put_address(st, &unknown), VG_OK);
+    assert_int_equal(vg_store_commit(st), VG_OK);
+    assert_text(fx->db, "SELECT incident FROM events", "0123456789abcdef");
+    assert_int_equal(q_int(fx->db, "SELECT asn FROM events"), 64500);
+    assert_int_equal(q_int(fx->db, "SELECT size_anomaly FROM events"), 1);
+    /* a known country and AS are not overwritten by unknown ones; the span widens */
+    assert_text(fx->db, "SELECT country FROM addresses", "NL");
+    assert_text(fx->db, "SELECT as_org FROM addresses", "Example AS");
+    assert_int_equal(q_int(fx->db, "SELECT first_seen FROM addresses"), T_MARCH - 5);
+    struct vg_address_row row;
+    bool found = false;
+    assert_int_equal(vg_store_get_address(st, "203.0.113.7", &row, &found), VG_OK);
+    assert_true(found);
+    assert_int_equal(row.asn, 64500);
+    assert_string_equal(row.net, "203.0.113.0/24");
+    vg_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1200,6 +1453,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_hostile_bytes_round_trip_in_raw, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_invalid_arguments_are_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_open_migrates_a_version_1_store_and_derives_its_incidents, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_migration_that_fails_leaves_the_version_1_store_untouched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incidents_upsert_find_latest_and_campaigns_rebuild,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_offsets_and_state_blobs_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_event_is_not_reported_as_inserted, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
