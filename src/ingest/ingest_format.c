@@ -1345,6 +1345,13 @@ static VG_ALWAYS_INLINE enum vg_parse_result parse_line(const struct vg_format *
     }
     if (p < end && *p != ' ')
         return memchr(p, 0, (size_t)(end - p)) ? VG_PARSE_BINARY : VG_PARSE_TRAILING;
+    if (fmt->directives && p < end) {
+        /* W3C values never hold a space: more values than #Fields lists is a mismatch. */
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p < end)
+            return memchr(p, 0, (size_t)(end - p)) ? VG_PARSE_BINARY : VG_PARSE_TRAILING;
+    }
     /* Most lines log the request line and nothing the finishing step joins or rewrites. */
     if (VG_LIKELY(req->request.n && acc->date_days == INT64_MIN && acc->clock < 0 &&
                   !acc->fwd.n && !acc->peer_text.n))

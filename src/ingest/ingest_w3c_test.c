@@ -94,6 +94,11 @@ static void test_w3c_fields_directive_changes_the_layout_mid_file(void **state)
     assert_int_equal(tparse(&ps, b2, "2026-08-02 00:00:00 192.0.2.6 /a?b=c 404"), VG_PARSE_OK);
     tassert_view(ps.req.target, "/a?b=c");
     assert_int_equal(tparse(&ps, b2, "2026-08-02 00:00:00 192.0.2.6 /a?b=c"), VG_PARSE_LITERAL);
+    /* More values than #Fields lists (W3C values never hold a space) is a mismatch, not a
+       status with a tail; trailing blanks are fine. */
+    assert_int_equal(tparse(&ps, b2, "2026-08-02 00:00:00 192.0.2.6 /a?b=c 404 extra"),
+                     VG_PARSE_TRAILING);
+    assert_int_equal(tparse(&ps, b2, "2026-08-02 00:00:00 192.0.2.6 /a?b=c 404 \t"), VG_PARSE_OK);
     assert_int_equal(tparse(&ps, b2, "2026-08-02 24:00:00 192.0.2.6 /a 404"), VG_PARSE_TIME);
     assert_int_equal(tparse(&ps, b2, "2026-02-30 00:00:00 192.0.2.6 /a 404"), VG_PARSE_TIME);
     /* A date without a time is not a complete timestamp. */
