@@ -594,6 +594,18 @@ static void put_unit(struct vg_buf *b, uint64_t v, const char *one, const char *
     vg_bputs(b, v == 1 ? one : many);
 }
 
+/* Length of the longest prefix of s with at most max characters, cut at a UTF-8 boundary. */
+static size_t utf8_cut(const char *s, size_t max)
+{
+    size_t i = 0, chars = 0;
+    while (s[i]) {
+        if (((uint8_t)s[i] & 0xC0) != 0x80 && chars++ == max)
+            break;
+        i++;
+    }
+    return i;
+}
+
 /* Pads the text written since `from` to width columns (counting UTF-8 characters). */
 static void pad(struct vg_buf *b, size_t from, size_t width)
 {
@@ -664,8 +676,10 @@ static void text_table(struct vg_buf *b, const char *title, struct table *t, uns
         } else {
             vg_bput_term(b, (const uint8_t *)r->key, strlen(r->key));
             if (kind == 1 && r->extra[0]) {
+                /* The organisation fills what the column leaves after "    ASnnn ". */
+                size_t used = 4 + strlen(r->key) + 1, room = used + 8 < 43 ? 43 - used : 8;
                 vg_bputc(b, ' ');
-                vg_bput_term(b, (const uint8_t *)r->extra, strlen(r->extra) > 40 ? 40 : strlen(r->extra));
+                vg_bput_term(b, (const uint8_t *)r->extra, utf8_cut(r->extra, room));
             }
         }
         pad(b, at, 44);
@@ -730,8 +744,7 @@ static void text_group(struct report *r, struct vg_buf *b, struct group *g, unsi
             at = b->n;
             if (s->asn)
                 vg_bprintf(b, "AS%" PRIu32 " ", s->asn);
-            vg_bput_term(b, (const uint8_t *)s->extra2,
-                         strlen(s->extra2) > 28 ? 28 : strlen(s->extra2));
+            vg_bput_term(b, (const uint8_t *)s->extra2, utf8_cut(s->extra2, 28));
             pad(b, at, 38);
             at = b->n;
             put_unit(b, s->attacks, "attack request", "attack requests");
