@@ -49,7 +49,7 @@ report=$out/behave_mem.md
 {
   echo "# Behaviour stage memory: $N distinct client addresses"
   echo
-  echo "vigil $("$VIGIL" --version 2>/dev/null | head -1), $THREADS worker threads, $(date -u +%Y-%m-%d)."
+  echo "$("$VIGIL" --version 2>/dev/null | head -1), $THREADS worker threads, $(date -u +%Y-%m-%d)."
   echo "Generated combined lines (bench/behave_gen.c), read from a pipe; --no-store, --events /dev/null."
   echo
   echo "| shape | lines | peak RSS | wall | sources tracked at most | expired idle | evicted at cap | held at most | attack requests |"

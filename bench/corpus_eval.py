@@ -3,6 +3,7 @@
 """corpus_eval.py: vigil's detection figures on a labelled corpus.
 
     bench/corpus_eval.py [--vigil PATH] [--corpus DIR] [--threads N] [--extra-args='...']
+                         [--log combined|json] [--spoof-ua]
                          [--markdown] [--missed N] [--save-events FILE]
 
 Runs `vigil scan --no-store --no-geo --quiet --events TMP --threads N DIR/access.log[.gz]`,
@@ -103,6 +104,33 @@ def read_log_lines(path):
     return lines
 
 
+BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/129.0.0.0 Safari/537.36")
+
+
+def spoof_user_agents(src, dst, json_log):
+    """Writes src to dst with every user agent replaced by a desktop browser's, as if every
+    tool spoofed one (line for line, so the labels still apply)."""
+    ua = BROWSER_UA.encode()
+    with open_bin(src) as f, open(dst, "wb") as o:
+        for raw in f:
+            line = raw.rstrip(b"\n")
+            if json_log:
+                try:
+                    rec = json.loads(line)
+                    rec["http_user_agent"] = BROWSER_UA
+                    line = json.dumps(rec, separators=(",", ":")).encode()
+                except ValueError:
+                    pass  # a malformed line stays as it is
+            else:
+                # combined: the user agent is the last quoted field
+                end = line.rfind(b'"')
+                start = line.rfind(b'"', 0, end) if end > 0 else -1
+                if start > 0 and line[start - 1:start] == b" ":
+                    line = line[:start + 1] + ua + line[end:]
+            o.write(line + b"\n")
+
+
 def group_of(actor, kind):
     if kind == "benign":
         m = re.match(r"^(visitor|editor)-", actor)
@@ -179,7 +207,10 @@ class Table:
 
 def evaluate(args):
     corpus = args.corpus
-    log = find_first(corpus, ["access.log.gz", "access.log"])
+    if args.log == "json":
+        log = find_first(corpus, ["access.jsonl.gz", "access.jsonl"])
+    else:
+        log = find_first(corpus, ["access.log.gz", "access.log"])
     labels_p = find_first(corpus, ["labels.tsv.gz", "labels.tsv", "access.labels.tsv"])
     if not log or not labels_p:
         raise EvalError("%s: needs access.log[.gz] and labels.tsv[.gz] or access.labels.tsv"
@@ -197,7 +228,11 @@ def evaluate(args):
     else:
         with tempfile.TemporaryDirectory(prefix="vigil-eval-") as tmp:
             events_path = args.save_events or os.path.join(tmp, "events.jsonl")
-            cmd, wall = run_vigil(args.vigil, log, args.threads, shlex.split(args.extra_args),
+            scan_log = log
+            if args.spoof_ua:
+                scan_log = os.path.join(tmp, "spoofed." + ("jsonl" if args.log == "json" else "log"))
+                spoof_user_agents(log, scan_log, args.log == "json")
+            cmd, wall = run_vigil(args.vigil, scan_log, args.threads, shlex.split(args.extra_args),
                                   events_path)
             events = read_events(events_path)
 
@@ -346,6 +381,12 @@ def main(argv):
     ap.add_argument("--markdown", action="store_true", help="Markdown tables")
     ap.add_argument("--missed", type=int, default=0, metavar="N",
                     help="print up to N missed payload=1 lines per attacking actor")
+    ap.add_argument("--log", choices=("combined", "json"), default="combined",
+                    help="which log of the corpus: access.log[.gz] (combined, default) or "
+                         "access.jsonl[.gz] (JSON lines with bodies, cookies, content type)")
+    ap.add_argument("--spoof-ua", action="store_true",
+                    help="replace every user agent with a browser's before scanning, as if "
+                         "every tool spoofed one")
     ap.add_argument("--save-events", metavar="FILE", help="keep vigil's events in FILE")
     ap.add_argument("--events-in", metavar="FILE",
                     help="score this events file instead of running vigil")
