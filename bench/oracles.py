@@ -4,6 +4,7 @@
 
     bench/oracles.py [--vigil PATH] [--testdata DIR] [--threads N] [--extra-args='...']
                      [--json] [--missed SET:N] [--keep DIR]
+                     [--log-format combined|json] [--crs-only] [--crs-at-paranoia]
 
 Writes every oracle input as one line of a combined access log and scans the log once with
 `vigil scan --no-store --no-geo --quiet --events FILE`; a line is "flagged" when vigil writes an
@@ -28,6 +29,15 @@ Sets (see ../shared/testdata/README.md for their provenance and caveats):
                 stages are reported as flagged counts (the README explains why they are weak).
                 The request line is written with nginx's escaping (\\xHH for '"', '\\',
                 controls and non-ASCII); User-Agent and Referer come from the stage.
+
+CRS options (docs/crs.md): --log-format json writes a JSON lines log instead (the keys of vigil's
+`json` format: request, http_user_agent, http_referer, http_cookie, content_type, request_body,
+host and other headers as http_*), so that bodies and headers reach the rules; the CRS set then
+holds every enabled attack/benign stage whose request is not raw, with the body form-encoded as
+the CRS harness sends it. --crs-only leaves out the libinjection and payload sets.
+--crs-at-paranoia scans the CRS stages four times, with --paranoia 1..4, and counts an attack
+stage flagged when the run at the stage's own paranoia level flags it (and reports whether the
+rule the stage expects was among the hits).
 
 Prints one table per set (and --json a machine-readable summary, used by
 tests/e2e_oracles.py). --missed SET:N lists N missed inputs of SET (libinjection-sqli,
@@ -97,19 +107,41 @@ def read_lines(path):
 
 
 class LogWriter:
-    def __init__(self, path):
+    def __init__(self, path, fmt="combined"):
         self.f = open(path, "w", encoding="ascii", errors="strict")
         self.n = 0
         self.meta = {}
+        self.fmt = fmt
         self.t0 = datetime.datetime(2026, 11, 1)
 
-    def add(self, method, target, ua, referer, meta, version="HTTP/1.1"):
+    def add(self, method, target, ua, referer, meta, version="HTTP/1.1", headers=None,
+            body=None):
         self.n += 1
         ip = "198.51.100.%d" % (1 + self.n % 250) if self.n % 2 else "203.0.113.%d" % (1 + self.n % 250)
-        ts = (self.t0 + datetime.timedelta(seconds=self.n)).strftime("%d/%b/%Y:%H:%M:%S +0000")
-        req = nginx_escape("%s %s %s" % (method, target, version))
-        self.f.write('%s - - [%s] "%s" 200 1234 "%s" "%s"\n' % (
-            ip, ts, req, nginx_escape(referer or "-"), nginx_escape(ua or "-")))
+        t = self.t0 + datetime.timedelta(seconds=self.n)
+        if self.fmt == "json":
+            o = {"time_iso8601": t.strftime("%Y-%m-%dT%H:%M:%S+00:00"), "remote_addr": ip,
+                 "request": "%s %s %s" % (method, target, version), "status": 200,
+                 "body_bytes_sent": 1234}
+            if ua:
+                o["http_user_agent"] = ua
+            if referer:
+                o["http_referer"] = referer
+            for k, v in (headers or {}).items():
+                lk = k.lower()
+                if lk in ("user-agent", "referer"):
+                    continue
+                key = {"cookie": "http_cookie", "content-type": "content_type",
+                       "host": "host"}.get(lk, "http_" + lk.replace("-", "_"))
+                o[key] = v
+            if body:
+                o["request_body"] = body
+            self.f.write(json.dumps(o, ensure_ascii=True) + "\n")
+        else:
+            ts = t.strftime("%d/%b/%Y:%H:%M:%S +0000")
+            req = nginx_escape("%s %s %s" % (method, target, version))
+            self.f.write('%s - - [%s] "%s" 200 1234 "%s" "%s"\n' % (
+                ip, ts, req, nginx_escape(referer or "-"), nginx_escape(ua or "-")))
         self.meta[self.n] = meta
 
     def close(self):
@@ -152,12 +184,40 @@ def add_payloads(w, td):
                 w.add("GET", target, UA, None, ("payloads-" + cat, rel, line))
 
 
+def harness_body(s):
+    """The body as the CRS harness sends it, and the headers with its default content type."""
+    h = dict(s.get("headers") or {})
+    body = s.get("body") or ""
+    if not body:
+        return h, None
+    ct = next((v for k, v in h.items() if k.lower() == "content-type"), None)
+    if ct is None:
+        ct = h["Content-Type"] = "application/x-www-form-urlencoded"
+    if "x-www-form-urlencoded" in ct.lower() and "%" not in body and "+" not in body:
+        parts = []
+        for kv in body.split("&"):
+            k, eq, v = kv.partition("=")
+            parts.append(urllib.parse.quote_plus(k) + eq + urllib.parse.quote_plus(v))
+        body = "&".join(parts)
+    return h, body
+
+
 def add_crs(w, td):
     path = os.path.join(td, "crs-requests.jsonl")
     with open(path, encoding="utf-8") as f:
         for l in f:
             s = json.loads(l)
             if s["expect"] not in ("attack", "benign") or not s.get("enabled", True):
+                continue
+            if w.fmt == "json":
+                if s.get("raw_request"):
+                    continue
+                h, body = harness_body(s)
+                hl = {k.lower(): v for k, v in h.items()}
+                w.add(s["method"], s["uri"], hl.get("user-agent", UA), hl.get("referer"),
+                      ("crs", s["rule_file"], s["expect"], s.get("paranoia_level"), s["test_id"],
+                       s.get("expect_ids") or []),
+                      version=s.get("version") or "HTTP/1.1", headers=h, body=body)
                 continue
             issues = set(s.get("log_issues") or [])
             if s.get("log_visible"):
@@ -169,7 +229,8 @@ def add_crs(w, td):
             h = {k.lower(): v for k, v in (s.get("headers") or {}).items()}
             ua = h.get("user-agent", UA)
             w.add(s["method"], target, ua, h.get("referer"),
-                  ("crs", s["rule_file"], s["expect"], s.get("paranoia_level"), s["test_id"]),
+                  ("crs", s["rule_file"], s["expect"], s.get("paranoia_level"), s["test_id"],
+                   s.get("expect_ids") or []),
                   version=s.get("version") or "HTTP/1.1")
 
 
@@ -200,6 +261,11 @@ def main():
     ap.add_argument("--missed", action="append", default=[], metavar="SET:N",
                     help="list up to N missed inputs of SET (e.g. libinjection-sqli:20)")
     ap.add_argument("--keep", metavar="DIR", help="keep the generated log and events in DIR")
+    ap.add_argument("--log-format", choices=("combined", "json"), default="combined",
+                    help="write the log as combined (default) or JSON lines (bodies, headers)")
+    ap.add_argument("--crs-only", action="store_true", help="only the CRS regression stages")
+    ap.add_argument("--crs-at-paranoia", action="store_true",
+                    help="score each CRS attack stage at its own paranoia level (4 scans)")
     a = ap.parse_args()
     td = os.path.normpath(a.testdata)
     if not os.path.isfile(os.path.join(td, "crs-requests.jsonl")):
@@ -212,24 +278,39 @@ def main():
     tmp = a.keep or tempfile.mkdtemp(prefix="vigil-oracles-")
     os.makedirs(tmp, exist_ok=True)
     log, events = os.path.join(tmp, "oracles.log"), os.path.join(tmp, "events.jsonl")
-    w = LogWriter(log)
-    add_libinjection(w, td)
-    add_payloads(w, td)
+    w = LogWriter(log, a.log_format)
+    if not a.crs_only:
+        add_libinjection(w, td)
+        add_payloads(w, td)
     add_crs(w, td)
     w.close()
-    cmd = [a.vigil, "scan", "--no-store", "--no-geo", "--quiet", "--events", events,
-           "--threads", str(a.threads)] + shlex.split(a.extra_args) + [log]
-    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if r.returncode not in (0, 1):
-        print("oracles.py: %s exited %d:\n%s" % (" ".join(cmd), r.returncode,
-                                                  r.stderr.decode("utf-8", "replace")),
-              file=sys.stderr)
+    fmt_args = ["--format", "json"] if a.log_format == "json" else []
+
+    def scan(extra):
+        cmd = [a.vigil, "scan", "--no-store", "--no-geo", "--quiet", "--events", events,
+               "--threads", str(a.threads)] + fmt_args + shlex.split(a.extra_args) + extra + [log]
+        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if r.returncode not in (0, 1):
+            print("oracles.py: %s exited %d:\n%s" % (" ".join(cmd), r.returncode,
+                                                      r.stderr.decode("utf-8", "replace")),
+                  file=sys.stderr)
+            return None, cmd
+        got = {}
+        with open(events, encoding="utf-8") as f:
+            for l in f:
+                e = json.loads(l)
+                got[e["log"]["line"]] = e["vigil"]
+        return got, cmd
+
+    flagged, cmd = scan([])
+    if flagged is None:
         return 1
-    flagged = {}
-    with open(events, encoding="utf-8") as f:
-        for l in f:
-            e = json.loads(l)
-            flagged[e["log"]["line"]] = e["vigil"]
+    by_pl = {}
+    if a.crs_at_paranoia:
+        for pl in (1, 2, 3, 4):
+            by_pl[pl], _ = scan(["--paranoia", str(pl)])
+            if by_pl[pl] is None:
+                return 1
     if not a.keep:
         for p in (log, events):
             os.unlink(p)
@@ -288,6 +369,12 @@ def main():
         rf, expect, pl = m[1], m[2], m[3]
         c = crs.setdefault(rf, collections.Counter())
         hit = n in flagged
+        if by_pl and expect == "attack" and pl in by_pl:
+            hit = n in by_pl[pl]
+            ids = {str(h.get("rule")) for h in (by_pl[pl].get(n) or {}).get("hits") or []}
+            rule_hit = any(str(x) in ids for x in m[5])
+            c["attack_rule_hit"] += rule_hit
+            ctot["attack_rule_hit"] += rule_hit
         c[expect] += 1
         c[expect + "_hit"] += hit
         ctot[expect] += 1
@@ -317,7 +404,11 @@ def main():
               [[k, v["n"], pct(v["flagged"], v["n"])] for k, v in out["payloads"].items()])
         table("PayloadsAllTheThings per list", ["list", "lines", "flagged"],
               [[k, v[0], pct(v[1], v[0])] for k, v in pl_lists.items()])
-        table("OWASP CRS v3.3.10 stages a log can show",
+        if by_pl:
+            print("CRS attack stages scored at their own paranoia level; the rule the stage "
+                  "expects was among the hits of %d of %d\n" % (ctot["attack_rule_hit"],
+                                                               ctot["attack"]))
+        table("OWASP CRS v3.3.10 stages a log can show (%s log)" % a.log_format,
               ["rule file", "attacks", "flagged", "PL1 attacks", "PL1 flagged", "benign",
                "benign flagged"],
               [[rf, c["attack"], pct(c["attack_hit"], c["attack"]), c["pl1"],

@@ -2,7 +2,8 @@
 /*
  * fuzz_rules_yaml.c: libFuzzer target for the rule-file loader and the rule compiler. The input
  * is loaded as a YAML rule file; when it loads, it is compiled (paranoia 4) and one fixed request
- * runs through the detector, with spans and the rules' own examples. Invariant checked: no crash,
+ * runs through the detector, with spans and the rules' own examples. The input is also loaded as
+ * an allowlist (--allow). Invariant checked: no crash,
  * no leak, no read outside the input, and a verdict consistent with its hits.
  *
  * Inputs are capped (size and rule count) so that one execution stays fast: the loader's own
@@ -35,6 +36,13 @@ static void check_request(const struct vg_detector *det, struct vg_detect_scratc
     req.referer = VG_STR_LIT("http://example.org/?q=%2527");
     req.cookie = VG_STR_LIT("session=abc; pref=%3Csvg%3E");
     req.body = VG_STR_LIT("a=1&b=%27%22%3E");
+    /* fields of the rule language: status, content type, logged headers */
+    req.status = 500;
+    req.content_type = VG_STR_LIT("application/x-www-form-urlencoded");
+    req.host = VG_STR_LIT("www.example.org");
+    req.headers[0].name = VG_STR_LIT("X-Forwarded-Host");
+    req.headers[0].value = VG_STR_LIT("a%0d%0aSet-Cookie:x=1");
+    req.n_headers = 1;
     struct vg_verdict v;
     if (vg_detect_request(det, s, &req, &v) != VG_OK)
         abort();
@@ -53,10 +61,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > FUZZ_MAX_INPUT)
         return 0;
+    struct vg_error err;
+    /* The same bytes as an allowlist (--allow): its loader shares the YAML walk's hazards. */
+    struct vg_allowlist *al = NULL;
+    if (vg_allowlist_load_yaml(&al, data, size, "fuzz.yaml", &err) == VG_OK && !al)
+        abort();
+    for (size_t i = 0; i < vg_allowlist_count(al); i++)
+        if (!vg_allowlist_reason(al, i) || !vg_allowlist_source(al, i))
+            abort(); /* every entry has a reason and a place */
+    vg_allowlist_free(al);
     struct vg_ruleset *rs;
     if (vg_ruleset_new(&rs) != VG_OK)
         return 0;
-    struct vg_error err;
     if (vg_ruleset_load_yaml(rs, data, size, "fuzz.yaml", &err) != VG_OK) {
         if (vg_ruleset_count(rs) != 0)
             abort(); /* a failed load appends nothing */

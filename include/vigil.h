@@ -104,10 +104,14 @@ struct vg_engine_config {
     size_t n_asn_paths;
     int no_asn;                    /* 1: no AS attribution */
     const char *labels_path;       /* the user's labels, "CIDR label" lines; NULL = none */
+    const char *const *allow_paths; /* allowlist YAML files (--allow; docs/rules.md), may be
+                                       NULL: hits they allow are dropped before scoring */
+    size_t n_allow_paths;
 };
 
 #define VG_ENGINE_CONFIG_INIT                                                                     \
-    {NULL, NULL, 0, 0, NULL, 0, 0, 1, 5, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0, NULL}
+    {NULL, NULL, 0, 0, NULL, 0, 0, 1, 5, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0, NULL, \
+     NULL, 0}
 
 /*
  * Builds an engine. On success *out owns the engine (free with vg_engine_free). On failure
@@ -132,8 +136,17 @@ struct vg_rule_info {
     int score;
     int paranoia;
     const char *fields;     /* e.g. "args,args_names,cookie" */
-    const char *transform;  /* "decoded" or "raw" */
+    const char *transform;  /* "decoded", "raw" or the transformations ("urlDecodeUni,lowercase",
+                               "none") */
     const char *source;     /* "builtin/sqli.yaml:12" or the file the rule came from */
+    /* the rule language (docs/rules.md); NULL / 0 when the rule does not use it */
+    const char *operator_name; /* "regex", "phrases", "sqli", ... */
+    int negate;             /* 1: the rule's own condition is negated */
+    const char *exclude;    /* the first `exclude` item, e.g. "args:password" */
+    int n_exclude;
+    int n_chain;            /* further conditions (`chain:`) */
+    const char *group;
+    const char *author;
 };
 
 /* Fills *out with rule i (0 <= i < vg_engine_rule_count). VG_E_INVAL when out of range. */
@@ -149,6 +162,19 @@ vg_status vg_engine_test_rules(const vg_engine_t *eng,
                                void (*fail)(uint32_t id, const char *source, const char *target,
                                             int must_match, void *user),
                                void *user, size_t *checked, size_t *failed);
+
+/*
+ * Translates OWASP CRS rule files (path: one .conf file or a directory of them, e.g.
+ * /usr/share/modsecurity-crs/rules) into vigil's native YAML rule text (docs/crs.md). On VG_OK
+ * *yaml (if yaml is not NULL) holds the text (free with vg_free), *n_rules and *n_skipped the
+ * counts, and skipped (if not NULL) was called once per directive not imported, with its rule id
+ * (0 if none), "FILE.conf:LINE", the reason and a detail (strings valid during the call only).
+ * A path given in vg_engine_config.rule_paths that holds .conf files is imported the same way.
+ */
+vg_status vg_crs_translate(const char *path, char **yaml, size_t *n_rules, size_t *n_skipped,
+                           void (*skipped)(uint32_t id, const char *source, const char *reason,
+                                           const char *detail, void *user),
+                           void *user, struct vg_error *err);
 
 /* Geolocation provenance, e.g. "geo-whois-asn-country.mmdb (built 2026-06-17)"; "" if none. */
 const char *vg_engine_geo_provenance(const vg_engine_t *eng);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * behave.h: behaviour detection (fourth pipeline stage): forced browsing, sensitive-file and
- * admin-panel probing, credential brute force, floods and attack-tool fingerprints over a
- * compact observation of *every* request, per source and per site; then incidents (runs of
- * attack requests from one source against one site) and campaigns (incidents linked by shared
- * traits). The full design, with the reasons and the exactly-once argument, is in
- * docs/internals/behave.md.
+ * admin-panel probing, credential brute force, floods, parameter sweeps (fuzzers) and
+ * attack-tool fingerprints over a compact observation of *every* request, per source and per
+ * site; then incidents (runs of attack requests from one source against one site) and
+ * campaigns (incidents linked by shared traits). The full design, with the reasons and the
+ * exactly-once argument, is in docs/internals/behave.md.
  *
  * Three parts, three threads of use:
  *
@@ -13,7 +13,7 @@
  *    and an optional user file; immutable once built, shared by every thread.
  *  - vg_behave_observe (worker threads, stateless): turns one parsed request into a fixed-size
  *    struct vg_obs (hashes, feature bits, matched list entries). No allocation; a small per-thread
- *    vg_behave_scratch caches user-agent answers.
+ *    vg_behave_scratch caches user-agent and path answers.
  *  - vg_behave (the consumer thread, in input order): per-source and per-site state that expires
  *    when idle, detectors with episodes, a bounded buffer of held ("pending") requests so that a
  *    detection covers the requests of its burst that came before the threshold was crossed, and
@@ -49,12 +49,14 @@ enum vg_detector_id {
     VG_DET_BRUTE,    /* "brute-force"     -> class bruteforce */
     VG_DET_FLOOD,    /* "flood"           -> class flood */
     VG_DET_TOOL,     /* "tool-fingerprint" -> class tool */
+    VG_DET_FUZZ,     /* "fuzz"            -> the class of the sweep's injection hits */
     VG_DET_COUNT
 };
 
 /* "forced-browsing", ...; NULL when out of range. */
 const char *vg_detector_name(enum vg_detector_id d);
-/* The class (enum vg_class of detect.h) a detector gives its requests. */
+/* The class (enum vg_class of detect.h) a detector gives its requests; -1 for VG_DET_FUZZ,
+   whose class is that of each sweep (struct vg_behave_detection.cls). */
 int vg_detector_class(enum vg_detector_id d);
 
 /* ---- configuration --------------------------------------------------------------------------- */
@@ -184,6 +186,14 @@ struct vg_behave_config {
     double site_factor;
     unsigned site_min;
     int flood_score;
+    /* [fuzz] parameter sweeps */
+    int64_t fuzz_gap;
+    int64_t fuzz_window;
+    unsigned fuzz_min_values;
+    unsigned fuzz_min_hits;
+    double fuzz_min_hit_share;
+    double fuzz_min_same_rest;
+    int fuzz_score;
     /* [outcome] */
     double size_factor;
     unsigned size_min_samples;
@@ -257,6 +267,18 @@ enum {
     VG_OBS_HAS_TIME = 1u << 16
 };
 
+/* One parameter of a request (query string, or a logged urlencoded body), for the parameter
+   sweep detector: hashes only. */
+#define VG_OBS_ARGS 8
+struct vg_obs_arg {
+    uint32_t key;    /* hash of (method, path, query or body, parameter name); never 0 */
+    uint32_t val;    /* hash of the value as logged; never 0 */
+    uint16_t pre[3]; /* 16-bit hashes of the value without its last 1, 2, 3 bytes (0: shorter,
+                        or too long to tell), comparable with (uint16_t)val: typing one more
+                        character into a search-as-you-type box is not a new value */
+    uint16_t pad;
+};
+
 /* A compact observation of one request (fixed size, no pointers): hashes and feature bits. The
    fields an event would show travel beside it (vg_behave_req.req). */
 struct vg_obs {
@@ -281,9 +303,12 @@ struct vg_obs {
     uint16_t probe;      /* pattern index + 1 in the list named by the SENSITIVE/ADMIN/WORDPRESS
                             bit */
     uint16_t ext;        /* short hash of the last extension; 0 none */
+    uint8_t n_args;      /* parameters in args (the first VG_OBS_ARGS of query, then body);
+                            entries from n_args on are undefined */
+    struct vg_obs_arg args[VG_OBS_ARGS];
 };
 
-/* Per-thread scratch of vg_behave_observe (a user-agent answer cache). */
+/* Per-thread scratch of vg_behave_observe (user-agent and path answer caches). */
 struct vg_behave_scratch;
 vg_status vg_behave_scratch_new(struct vg_behave_scratch **out);
 void vg_behave_scratch_free(struct vg_behave_scratch *s);
@@ -309,6 +334,7 @@ struct vg_behave_sig {
 
 struct vg_behave_detection {
     uint8_t detector;  /* enum vg_detector_id */
+    int cls;           /* the class it gives (enum vg_class) */
     const char *why;   /* borrowed for the callback */
 };
 
@@ -383,6 +409,7 @@ struct vg_behave_stats {
     size_t sources;        /* tracked now */
     size_t sources_peak;
     size_t exts;           /* sources with detector state now */
+    size_t sweeps;         /* sources with parameter sweep state now */
     size_t pending;        /* held requests now */
     size_t pending_peak;
     size_t pending_bytes;

@@ -17,6 +17,14 @@ extern const unsigned long vg_behave_builtin_conf_len;
     ((1u << VG_CLASS_SQLI) | (1u << VG_CLASS_XSS) | (1u << VG_CLASS_TRAVERSAL) |                  \
      (1u << VG_CLASS_RFI) | (1u << VG_CLASS_CMDI) | (1u << VG_CLASS_CODE) | (1u << VG_CLASS_SSTI))
 
+/* Seeds of the parameter keys of vg_obs_arg (behave_observe.c makes them, behave_state.c finds a
+   parameter's name again from its key): the raw path and the method, and where it was sent. */
+#define VG_ARG_SEED_BODY 0x626f6479u
+static inline uint64_t vg_behave_arg_seed(const struct vg_obs *o)
+{
+    return o->path_hash ^ (o->feat & (VG_OBS_GET | VG_OBS_HEAD | VG_OBS_POST));
+}
+
 /* ASCII lower case of c. */
 static inline uint8_t vg_lower(uint8_t c)
 {

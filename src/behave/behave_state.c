@@ -15,6 +15,9 @@
  *    in bytes overall, and in age.
  *  - sites: what was learned about each logged host (known paths, WordPress, traffic per
  *    minute, usual response size per path, user names under attack).
+ *  - parameter sweeps ("fz", ~850 bytes) for sources that sent parameters within [fuzz] gap:
+ *    4 slots of (method, path, name) with a set of the values seen and their rate; on their
+ *    own list by last use, freed when idle for the gap.
  *
  * Episodes: each detector judges a source in episodes (a scan episode lasts while misses come
  * no further apart than scan.gap, ...). An open episode holds its candidate requests; when it
@@ -46,7 +49,10 @@
 #define VG_SIG_FLAG 0x80 /* pend.flag: a signature verdict */
 #define VG_HELD_FIELDS 6 /* method, host, target, protocol, user agent, referer */
 #define VG_STATE_MAGIC 0x48424756u /* "VGBH" */
-#define VG_STATE_VERSION 1u
+#define VG_STATE_VERSION 2u
+#define VG_FZ_SLOTS 4   /* parameters followed at once per source */
+#define VG_FZ_BUCKETS 6 /* the sweep window in sixths */
+#define VG_FZ_NAME 24
 
 /* ---- pools of fixed-size records with stable addresses ---------------------------------------- */
 
@@ -127,6 +133,7 @@ struct src {
     uint16_t agent_checked;     /* agent index + 1 whose verification is cached */
     uint8_t agent_ok;
     uint8_t alive;
+    uint32_t fz;                /* parameter sweep state id; 0 none */
 };
 
 struct ext {
@@ -168,7 +175,7 @@ struct pend {
     uint32_t src;
     uint8_t cand, flag;
     uint8_t probe_kind; /* 1 sensitive, 2 wordpress, 3 admin not served, 4 admin episode */
-    uint8_t pad;
+    uint8_t fuzz_cls;   /* flagged by a sweep: its class + 1 */
     uint16_t probe;
     uint16_t n_hits;
     uint32_t file_no;
@@ -180,6 +187,36 @@ struct pend {
     uint32_t sig_classes;
     unsigned sig_decode_flags;
     struct vg_obs obs;
+};
+
+/* One parameter (method, path, name) of a source followed by the sweep detector, in episodes:
+   requests no further apart than [fuzz] gap. */
+struct fz_slot {
+    uint32_t key;          /* vg_obs_arg.key; 0 = free */
+    uint32_t val;          /* the previous value */
+    uint32_t rest;         /* the other parameters of the previous request */
+    uint16_t pre[3];       /* the previous value's prefix hashes */
+    uint8_t fired;
+    uint8_t cls;           /* the sweep's class (enum vg_class) once fired */
+    uint32_t n_req, n_hit, n_same, n_new;
+    uint16_t inj[8];       /* signature hits by injection class (vg_inj_classes order) */
+    uint16_t bucket[VG_FZ_BUCKETS]; /* new values per sixth of the window */
+    int64_t t0, first, last; /* t0: start of bucket 0 */
+    uint64_t seen[4];      /* the values seen (256-bit set) */
+    uint8_t post;          /* sent by POST (for the "why") */
+    uint32_t stamp;        /* fz.stamp of its last request */
+    char name[VG_FZ_NAME]; /* the parameter's name, path as logged: once fired */
+    char path[56];
+};
+
+struct fz {
+    uint32_t free_link; /* first 4 bytes: pool link while free */
+    uint32_t owner;
+    uint32_t lru_prev, lru_next;
+    int64_t last;
+    uint32_t stamp;     /* requests with parameters seen */
+    uint32_t stale;     /* slots ended since the held requests were last sorted out */
+    struct fz_slot slot[VG_FZ_SLOTS];
 };
 
 struct user_slot {
@@ -214,7 +251,8 @@ struct vg_behave {
     struct vg_behave_env env;
     const struct vg_behave_config *cfg;
     int64_t clock;
-    struct pool srcs, exts, pends;
+    struct pool srcs, exts, pends, fzs;
+    uint32_t fz_head, fz_tail; /* sweep states by last use, oldest first */
     uint32_t *slots;
     size_t cap_slots;
     uint32_t lru_head, lru_tail;
@@ -232,13 +270,17 @@ struct vg_behave {
 static const char *const vg_det_names[VG_DET_COUNT] = {
     [VG_DET_SCAN] = "forced-browsing", [VG_DET_PROBE] = "sensitive-probe",
     [VG_DET_BRUTE] = "brute-force",    [VG_DET_FLOOD] = "flood",
-    [VG_DET_TOOL] = "tool-fingerprint",
+    [VG_DET_TOOL] = "tool-fingerprint", [VG_DET_FUZZ] = "fuzz",
 };
 static const int vg_det_classes[VG_DET_COUNT] = {
     [VG_DET_SCAN] = VG_CLASS_SCAN,   [VG_DET_PROBE] = VG_CLASS_PROBE,
     [VG_DET_BRUTE] = VG_CLASS_BRUTEFORCE, [VG_DET_FLOOD] = VG_CLASS_FLOOD,
-    [VG_DET_TOOL] = VG_CLASS_TOOL,
+    [VG_DET_TOOL] = VG_CLASS_TOOL,   [VG_DET_FUZZ] = -1,
 };
+/* Injection classes, in the order a tie between a sweep's hits is broken. */
+static const int vg_inj_classes[] = {VG_CLASS_SQLI, VG_CLASS_XSS,  VG_CLASS_TRAVERSAL,
+                                     VG_CLASS_CMDI, VG_CLASS_CODE, VG_CLASS_RFI,
+                                     VG_CLASS_SSTI};
 
 const char *vg_detector_name(enum vg_detector_id d)
 {
@@ -263,6 +305,8 @@ static int det_score(const struct vg_behave_config *cfg, int d)
         return cfg->flood_score;
     case VG_DET_TOOL:
         return cfg->tool_score;
+    case VG_DET_FUZZ:
+        return cfg->fuzz_score;
     default:
         return 0;
     }
@@ -300,6 +344,7 @@ vg_status vg_behave_new(const struct vg_behave_env *env, struct vg_behave **out)
     pool_init(&b->srcs, sizeof(struct src));
     pool_init(&b->exts, sizeof(struct ext));
     pool_init(&b->pends, sizeof(struct pend));
+    pool_init(&b->fzs, sizeof(struct fz));
     b->cap_slots = 1024;
     b->slots = vg_calloc(b->cap_slots, sizeof *b->slots);
     b->sites = vg_calloc(b->cfg->max_sites + 2, sizeof *b->sites);
@@ -331,6 +376,7 @@ void vg_behave_free(struct vg_behave *b)
     pool_fini(&b->srcs);
     pool_fini(&b->exts);
     pool_fini(&b->pends);
+    pool_fini(&b->fzs);
     vg_free(b->slots);
     if (b->sites)
         for (size_t i = 0; i < b->n_sites; i++)
@@ -344,6 +390,7 @@ void vg_behave_get_stats(const struct vg_behave *b, struct vg_behave_stats *out)
     *out = b->stats;
     out->sources = b->srcs.live;
     out->exts = b->exts.live;
+    out->sweeps = b->fzs.live;
     out->pending = b->pends.live;
     out->pending_bytes = b->pend_bytes;
     out->sites = b->n_sites;
@@ -495,6 +542,12 @@ static struct pend *P(const struct vg_behave *b, uint32_t id)
 {
     return pool_at(&b->pends, id);
 }
+
+/* Parameter sweeps (defined with the detector). */
+static struct fz *F(const struct vg_behave *b, uint32_t id);
+static void fz_lru_unlink(struct vg_behave *b, uint32_t id);
+static vg_status fz_end(struct vg_behave *b, uint32_t sid);
+static vg_status fz_force(struct vg_behave *b, uint32_t pid);
 
 static vg_status slots_grow(struct vg_behave *b)
 {
@@ -650,7 +703,7 @@ static const char *probe_why(struct vg_behave *b, uint8_t kind, uint16_t probe, 
 
 /* Fills the detections and classes of an emitted request from its flag bits. */
 static void fill_detections(struct vg_behave *b, const struct ext *x, uint8_t flag,
-                            uint8_t probe_kind, uint16_t probe, int32_t status,
+                            uint8_t probe_kind, uint16_t probe, int32_t status, uint8_t fuzz_cls,
                             struct vg_behave_emit *e)
 {
     e->n_det = 0;
@@ -670,10 +723,12 @@ static void fill_detections(struct vg_behave *b, const struct ext *x, uint8_t fl
             why = b->why_probe;
         } else if (x && x->why[d])
             why = x->why[d];
+        int cls = d == VG_DET_FUZZ ? (fuzz_cls ? fuzz_cls - 1 : VG_CLASS_SQLI) : vg_det_classes[d];
         e->det[e->n_det].detector = (uint8_t)d;
+        e->det[e->n_det].cls = cls;
         e->det[e->n_det].why = why;
         e->n_det++;
-        e->classes |= 1u << vg_det_classes[d];
+        e->classes |= 1u << cls;
         e->score += det_score(b->cfg, d);
     }
     if (x && x->tool)
@@ -732,7 +787,8 @@ static vg_status pend_emit(struct vg_behave *b, uint32_t pid)
     for (unsigned i = 0; i < p->n_hits && i < VG_MAX_HITS; i++) {
         struct vg_event_hit *h = &hits[nh];
         uint32_t fl, ml;
-        if ((size_t)(qe - q) < 4 + 3 * sizeof(void *) + 8)
+        memset(h, 0, sizeof *h);
+        if ((size_t)(qe - q) < 4 + 4 * sizeof(void *) + 8)
             break;
         memcpy(&h->rule_id, q, 4);
         q += 4;
@@ -741,6 +797,8 @@ static vg_status pend_emit(struct vg_behave *b, uint32_t pid)
         memcpy(&h->class_name, q, sizeof(void *));
         q += sizeof(void *);
         memcpy(&h->transform, q, sizeof(void *));
+        q += sizeof(void *);
+        memcpy(&h->author, q, sizeof(void *));
         q += sizeof(void *);
         memcpy(&fl, q, 4);
         q += 4;
@@ -771,7 +829,7 @@ static vg_status pend_emit(struct vg_behave *b, uint32_t pid)
     e.sig.n_hits = nh;
     e.sig.hits = nh ? hits : NULL;
     const struct ext *x = s->ext ? E(b, s->ext) : NULL;
-    fill_detections(b, x, p->flag, p->probe_kind, p->probe, p->obs.status, &e);
+    fill_detections(b, x, p->flag, p->probe_kind, p->probe, p->obs.status, p->fuzz_cls, &e);
     e.size_anomaly = size_anomaly(b->cfg, b->sites[s->site], &p->obs);
     b->stats.emitted++;
     vg_status st = b->env.emit(b->env.user, &e);
@@ -794,6 +852,9 @@ static vg_status pend_settle(struct vg_behave *b, uint32_t pid)
 /* Decides a held request now, whatever still holds it (limits, end of input). */
 static vg_status pend_force(struct vg_behave *b, uint32_t pid)
 {
+    vg_status st = fz_force(b, pid);
+    if (st != VG_OK)
+        return st;
     P(b, pid)->cand = 0;
     b->stats.forced++;
     return pend_settle(b, pid);
@@ -901,7 +962,7 @@ static vg_status close_episode(struct vg_behave *b, uint32_t sid, int d)
 /* Drops a source: every episode ends, every held request is decided, the state is freed. */
 static vg_status src_drop(struct vg_behave *b, uint32_t sid)
 {
-    vg_status st = VG_OK;
+    vg_status st = fz_end(b, sid);
     for (int d = 0; d < VG_DET_COUNT && st == VG_OK; d++)
         st = close_episode(b, sid, d);
     struct src *s = S(b, sid);
@@ -937,6 +998,13 @@ static vg_status expire(struct vg_behave *b)
         else
             b->stats.evicted++;
         st = src_drop(b, b->lru_head);
+    }
+    /* Sweeps idle for the gap end (their held requests are decided). */
+    while (st == VG_OK && b->fz_head && b->clock - F(b, b->fz_head)->last > cfg->fuzz_gap) {
+        uint32_t owner = F(b, b->fz_head)->owner;
+        st = fz_end(b, owner);
+        if (st == VG_OK)
+            ext_maybe_free(b, owner);
     }
     while (st == VG_OK && b->g_head) {
         struct pend *p = P(b, b->g_head);
@@ -985,13 +1053,13 @@ static uint32_t src_get(struct vg_behave *b, const struct vg_addr *a, uint32_t s
 
 /* ---- holding a request ------------------------------------------------------------------------- */
 
-/* Serialized hit: rule id, message, class name and transform pointers (they point into the
+/* Serialized hit: rule id, message, class name, transform and author pointers (they point into the
    engine's immutable rule table, which outlives the scan), field, match and detail bytes. */
 static size_t hits_size(const struct vg_behave_sig *sig)
 {
     size_t n = 0;
     for (unsigned i = 0; sig && i < sig->n_hits; i++)
-        n += 4 + 3 * sizeof(void *) + 4 + sig->hits[i].field.n + 4 + sig->hits[i].match.n + 4 +
+        n += 4 + 4 * sizeof(void *) + 4 + sig->hits[i].field.n + 4 + sig->hits[i].match.n + 4 +
              sig->hits[i].detail.n;
     return n;
 }
@@ -1053,6 +1121,8 @@ static vg_status hold(struct vg_behave *b, uint32_t sid, const struct vg_behave_
         memcpy(q, &h->class_name, sizeof(void *));
         q += sizeof(void *);
         memcpy(q, &h->transform, sizeof(void *));
+        q += sizeof(void *);
+        memcpy(q, &h->author, sizeof(void *));
         q += sizeof(void *);
         memcpy(q, &fl, 4);
         q += 4;
@@ -1124,7 +1194,8 @@ static vg_status emit_live(struct vg_behave *b, uint32_t sid, const struct vg_be
         e.sig = *r->sig;
     const struct src *s = sid ? S(b, sid) : NULL;
     const struct ext *x = s && s->ext ? E(b, s->ext) : NULL;
-    fill_detections(b, x, flag, probe_kind, r->obs->probe, r->obs->status, &e);
+    /* (a sweep never flags a request as it is fed: its requests are held until it ends) */
+    fill_detections(b, x, flag, probe_kind, r->obs->probe, r->obs->status, 0, &e);
     if (s)
         e.size_anomaly = size_anomaly(b->cfg, b->sites[s->site], r->obs);
     b->stats.emitted++;
@@ -1619,6 +1690,446 @@ static vg_status detect_flood(struct vg_behave *b, uint32_t sid, const struct si
     return VG_OK;
 }
 
+/* ---- parameter sweeps ------------------------------------------------------------------------- */
+
+static struct fz *F(const struct vg_behave *b, uint32_t id)
+{
+    return pool_at(&b->fzs, id);
+}
+
+static void fz_lru_unlink(struct vg_behave *b, uint32_t id)
+{
+    struct fz *f = F(b, id);
+    if (f->lru_prev)
+        F(b, f->lru_prev)->lru_next = f->lru_next;
+    else
+        b->fz_head = f->lru_next;
+    if (f->lru_next)
+        F(b, f->lru_next)->lru_prev = f->lru_prev;
+    else
+        b->fz_tail = f->lru_prev;
+    f->lru_prev = f->lru_next = 0;
+}
+
+static void fz_lru_append(struct vg_behave *b, uint32_t id)
+{
+    struct fz *f = F(b, id);
+    f->lru_prev = b->fz_tail;
+    f->lru_next = 0;
+    if (b->fz_tail)
+        F(b, b->fz_tail)->lru_next = id;
+    else
+        b->fz_head = id;
+    b->fz_tail = id;
+}
+
+/* The sweep state of a source (created on first use); 0 when out of memory. */
+static uint32_t fz_of(struct vg_behave *b, uint32_t sid)
+{
+    struct src *s = S(b, sid);
+    if (s->fz)
+        return s->fz;
+    uint32_t id = pool_get(&b->fzs);
+    if (!id)
+        return 0;
+    F(b, id)->owner = sid;
+    fz_lru_append(b, id);
+    S(b, sid)->fz = id;
+    return id;
+}
+
+/* Does a held request carry the parameter `key`? */
+static bool pend_has_key(const struct pend *p, uint32_t key)
+{
+    for (unsigned i = 0; i < p->obs.n_args && i < VG_OBS_ARGS; i++)
+        if (p->obs.args[i].key == key)
+            return true;
+    return false;
+}
+
+/* Keeps the source's fuzz bits in step with its slots: open while a slot is followed (its
+   requests are held until it ends), fired while one has fired. */
+static void fz_bits(struct vg_behave *b, uint32_t sid)
+{
+    struct src *s = S(b, sid);
+    if (!s->ext)
+        return;
+    struct ext *x = E(b, s->ext);
+    uint8_t bit = (uint8_t)(1u << VG_DET_FUZZ);
+    bool open = false, fired = false;
+    if (s->fz) {
+        const struct fz *f = F(b, s->fz);
+        for (unsigned j = 0; j < VG_FZ_SLOTS; j++) {
+            open |= f->slot[j].key != 0;
+            fired |= f->slot[j].key && f->slot[j].fired;
+        }
+    }
+    x->open = open ? (uint8_t)(x->open | bit) : (uint8_t)(x->open & ~bit);
+    x->fired = fired ? (uint8_t)(x->fired | bit) : (uint8_t)(x->fired & ~bit);
+}
+
+/* Printable copy of logged text for a "why" (cut with "..." past cap). */
+static void fz_text(char *out, size_t cap, struct vg_str s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s.n && n + 4 < cap; i++) {
+        uint8_t c = s.p[i];
+        out[n++] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+    }
+    if (n < s.n) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = 0;
+}
+
+/* The class of a fired sweep (the injection class most frequent among its signature hits) and
+   its "why", from everything it has seen so far. */
+static vg_status fz_describe(struct vg_behave *b, uint32_t sid, struct fz_slot *z)
+{
+    unsigned best = 0;
+    for (unsigned i = 1; i < VG_ARRAY_LEN(vg_inj_classes); i++)
+        if (z->inj[i] > z->inj[best])
+            best = i;
+    z->cls = (uint8_t)vg_inj_classes[best];
+    char span[32];
+    if (z->last > z->first)
+        snprintf(span, sizeof span, "in %lld s", (long long)(z->last - z->first));
+    else
+        snprintf(span, sizeof span, "within one second");
+    snprintf(b->why, sizeof b->why,
+             "parameter %s of %s%s swept with %u distinct values %s, %u of them signature hits",
+             z->name[0] ? z->name : "(unnamed)", z->path[0] ? z->path : "/",
+             z->post ? " (POST)" : "", z->n_new, span, z->n_hit);
+    uint32_t xid = ext_of(b, sid);
+    if (!xid)
+        return VG_E_NOMEM;
+    struct ext *x = E(b, xid);
+    vg_free(x->why[VG_DET_FUZZ]);
+    x->why[VG_DET_FUZZ] = vg_strdup(b->why);
+    return x->why[VG_DET_FUZZ] ? VG_OK : VG_E_NOMEM;
+}
+
+/* A fired sweep is decided (it ended, or the input did): its held requests become attack
+   requests, all with the sweep's class and "why". */
+static vg_status fz_flag(struct vg_behave *b, uint32_t sid, struct fz_slot *z)
+{
+    vg_status st = fz_describe(b, sid, z);
+    if (st != VG_OK)
+        return st;
+    uint8_t bit = (uint8_t)(1u << VG_DET_FUZZ);
+    uint32_t pid = S(b, sid)->p_head;
+    while (pid) {
+        struct pend *p = P(b, pid);
+        uint32_t next = p->snext;
+        if ((p->cand & bit) && pend_has_key(p, z->key)) {
+            p->flag |= bit;
+            p->fuzz_cls = (uint8_t)(z->cls + 1);
+            p->cand &= (uint8_t)~bit;
+            st = pend_settle(b, pid);
+            if (st != VG_OK)
+                return st;
+        }
+        pid = next;
+    }
+    return VG_OK;
+}
+
+/* A held request decided early (limits): flagged when a fired sweep holds it. */
+static vg_status fz_force(struct vg_behave *b, uint32_t pid)
+{
+    struct pend *p = P(b, pid);
+    struct src *s = S(b, p->src);
+    if (!(p->cand & (1u << VG_DET_FUZZ)) || !s->fz)
+        return VG_OK;
+    struct fz *f = F(b, s->fz);
+    for (unsigned j = 0; j < VG_FZ_SLOTS; j++) {
+        struct fz_slot *z = &f->slot[j];
+        if (z->key && z->fired && pend_has_key(P(b, pid), z->key)) {
+            vg_status st = fz_describe(b, p->src, z);
+            if (st != VG_OK)
+                return st;
+            p = P(b, pid);
+            p->flag |= 1u << VG_DET_FUZZ;
+            p->fuzz_cls = (uint8_t)(z->cls + 1);
+            return VG_OK;
+        }
+    }
+    return VG_OK;
+}
+
+/* A slot ends (gap, replaced, source gone): a fired sweep is decided; the slot is freed. */
+static vg_status fz_slot_end(struct vg_behave *b, uint32_t sid, struct fz_slot *z)
+{
+    vg_status st = VG_OK;
+    if (z->fired)
+        st = fz_flag(b, sid, z);
+    memset(z, 0, sizeof *z);
+    return st;
+}
+
+/* After slots ended: held requests that no followed slot may still flag are let go (unless
+   something else flagged them). */
+static vg_status fz_release(struct vg_behave *b, uint32_t sid)
+{
+    struct src *s = S(b, sid);
+    uint8_t bit = (uint8_t)(1u << VG_DET_FUZZ);
+    const struct fz *f = s->fz ? F(b, s->fz) : NULL;
+    uint32_t pid = s->p_head;
+    while (pid) {
+        struct pend *p = P(b, pid);
+        uint32_t next = p->snext;
+        if (p->cand & bit) {
+            bool keep = false;
+            for (unsigned j = 0; f && j < VG_FZ_SLOTS && !keep; j++)
+                keep = f->slot[j].key && pend_has_key(p, f->slot[j].key);
+            if (!keep) {
+                p->cand &= (uint8_t)~bit;
+                vg_status st = pend_settle(b, pid);
+                if (st != VG_OK)
+                    return st;
+            }
+        }
+        pid = next;
+    }
+    return VG_OK;
+}
+
+/* Ends every sweep of a source (idle for the gap, or dropped) and frees its state. */
+static vg_status fz_end(struct vg_behave *b, uint32_t sid)
+{
+    struct src *s = S(b, sid);
+    if (!s->fz)
+        return VG_OK;
+    uint32_t id = s->fz;
+    for (unsigned j = 0; j < VG_FZ_SLOTS; j++) {
+        struct fz_slot *z = &F(b, id)->slot[j];
+        if (z->key && z->fired) {
+            vg_status st = fz_flag(b, sid, z);
+            if (st != VG_OK)
+                return st;
+        }
+    }
+    /* (no clearing: pool_get hands the record out zeroed) */
+    s = S(b, sid);
+    fz_lru_unlink(b, id);
+    pool_put(&b->fzs, id);
+    s->fz = 0;
+    return close_episode(b, sid, VG_DET_FUZZ);
+}
+
+/* The name of the parameter `key` in a request (query, then body), for the "why". */
+static void fz_find_name(const struct vg_behave_req *r, uint32_t key, char *out, size_t cap)
+{
+    if (!r->req)
+        return;
+    uint64_t seed = vg_behave_arg_seed(r->obs);
+    const struct vg_str where[2] = {r->req->query, r->req->body};
+    for (int w = 0; w < 2; w++) {
+        struct vg_args_iter it;
+        struct vg_str name, value;
+        vg_args_init(&it, where[w]);
+        while (vg_args_next(&it, &name, &value)) {
+            uint32_t k = (uint32_t)vg_hash64(name.p, name.n, w ? seed ^ VG_ARG_SEED_BODY : seed);
+            if (name.n && (k ? k : 1) == key) {
+                fz_text(out, cap, name);
+                return;
+            }
+        }
+    }
+}
+
+/* Adds one new value at time t to a slot's window buckets; returns the new values within the
+   window. */
+static unsigned fz_count(struct fz_slot *z, int64_t window, int64_t t)
+{
+    int64_t bw = window / VG_FZ_BUCKETS;
+    if (bw < 1)
+        bw = 1;
+    int64_t shift = (t - z->t0) / bw - (VG_FZ_BUCKETS - 1);
+    if (shift > 0) {
+        if (shift >= VG_FZ_BUCKETS) {
+            memset(z->bucket, 0, sizeof z->bucket);
+        } else {
+            memmove(z->bucket, z->bucket + shift,
+                    (VG_FZ_BUCKETS - (size_t)shift) * sizeof z->bucket[0]);
+            memset(z->bucket + VG_FZ_BUCKETS - shift, 0, (size_t)shift * sizeof z->bucket[0]);
+        }
+        z->t0 += shift * bw;
+    }
+    int64_t idx = (t - z->t0) / bw;
+    if (idx < 0)
+        idx = 0;
+    if (idx >= VG_FZ_BUCKETS)
+        idx = VG_FZ_BUCKETS - 1;
+    if (z->bucket[idx] < UINT16_MAX)
+        z->bucket[idx]++;
+    unsigned sum = 0;
+    for (unsigned i = 0; i < VG_FZ_BUCKETS; i++)
+        sum += z->bucket[i];
+    return sum;
+}
+
+/*
+ * Parameter sweeps. Every parameter of a request (up to VG_OBS_ARGS) updates the slot of
+ * (source, method, path, name). A request is held while one of its slots is followed; when a
+ * fired slot ends, its held requests are flagged with the sweep's class (so every request of a
+ * sweep gets one class, decided on all of its hits), else they are let go.
+ * Performance note: requests without parameters cost one test; the others a scan of 4 slots
+ * per parameter.
+ */
+static vg_status detect_fuzz(struct vg_behave *b, uint32_t sid, const struct vg_behave_req *r,
+                             int64_t t, bool agent, struct verdict *v)
+{
+    const struct vg_behave_config *cfg = b->cfg;
+    const struct vg_obs *o = r->obs;
+    struct src *s = S(b, sid);
+    vg_status st;
+    if (s->fz && t - F(b, s->fz)->last > cfg->fuzz_gap) {
+        st = fz_end(b, sid);
+        if (st != VG_OK)
+            return st;
+    }
+    if (!o->n_args || agent)
+        return VG_OK;
+    uint32_t fid = fz_of(b, sid);
+    if (!fid)
+        return VG_E_NOMEM;
+    struct fz *f = F(b, fid);
+    f->last = t;
+    f->stamp++;
+    fz_lru_unlink(b, fid);
+    fz_lru_append(b, fid);
+    bool ended = false;
+    for (unsigned j = 0; j < VG_FZ_SLOTS; j++) {
+        if (F(b, fid)->slot[j].key && t - F(b, fid)->slot[j].last > cfg->fuzz_gap) {
+            st = fz_slot_end(b, sid, &F(b, fid)->slot[j]);
+            if (st != VG_OK)
+                return st;
+            ended = true;
+        }
+    }
+    unsigned na = o->n_args < VG_OBS_ARGS ? o->n_args : VG_OBS_ARGS;
+    uint32_t pair[VG_OBS_ARGS], all = 0;
+    for (unsigned i = 0; i < na; i++) {
+        pair[i] = (o->args[i].key * 0x9e3779b1u) ^ o->args[i].val;
+        all ^= pair[i];
+    }
+    bool hit = (o->sig_classes & VG_INJECTION_CLASSES) != 0;
+    for (unsigned i = 0; i < na; i++) {
+        const struct vg_obs_arg *a = &o->args[i];
+        bool dup = false;
+        for (unsigned k = 0; k < i; k++)
+            dup |= o->args[k].key == a->key;
+        if (dup)
+            continue;
+        f = F(b, fid);
+        struct fz_slot *z = NULL;
+        for (unsigned j = 0; j < VG_FZ_SLOTS && !z; j++)
+            if (f->slot[j].key == a->key)
+                z = &f->slot[j];
+        if (!z) {
+            /* A free slot, else the one with the fewest requests (then the least recently
+               used) that this request has not used: a sweep's own slot is busy, and the
+               stray parameters its payloads make ("&lt" of "&ltscript") are one-offs. */
+            for (unsigned j = 0; j < VG_FZ_SLOTS; j++) {
+                struct fz_slot *c = &f->slot[j];
+                if (!c->key) {
+                    z = c;
+                    break;
+                }
+                if (c->stamp == f->stamp)
+                    continue;
+                if (!z || c->n_req < z->n_req || (c->n_req == z->n_req && c->stamp < z->stamp))
+                    z = c;
+            }
+            if (!z)
+                continue; /* every slot is one of this request's parameters */
+            if (z->key) {
+                st = fz_slot_end(b, sid, z);
+                if (st != VG_OK)
+                    return st;
+                ended = true;
+            }
+            z->key = a->key;
+            z->first = z->t0 = t;
+            z->post = (o->feat & VG_OBS_POST) != 0;
+        }
+        uint32_t rest = all ^ pair[i];
+        bool fresh = z->n_req == 0;
+        if (!fresh && rest == z->rest)
+            z->n_same++;
+        z->rest = rest;
+        z->n_req++;
+        /* A hit counts for the parameters whose value changed (sqlmap injecting into q does not
+           sweep the constant do=search beside it). Attack records carry the body: the name
+           of a body parameter is learnt from them. */
+        if (hit && (fresh || a->val != z->val)) {
+            if (!z->name[0])
+                fz_find_name(r, z->key, z->name, sizeof z->name);
+            z->n_hit++;
+            for (unsigned c = 0; c < VG_ARRAY_LEN(vg_inj_classes); c++)
+                if (((o->sig_classes >> vg_inj_classes[c]) & 1) && z->inj[c] < UINT16_MAX)
+                    z->inj[c]++;
+        }
+        unsigned recent = 0;
+        unsigned sb = a->val & 255;
+        if (!((z->seen[sb >> 6] >> (sb & 63)) & 1)) {
+            z->seen[sb >> 6] |= 1ull << (sb & 63);
+            /* one to three bytes typed or deleted at the end: the same search being typed */
+            bool edit = false;
+            for (unsigned d = 0; d < 3 && !fresh; d++)
+                edit |= (a->pre[d] && a->pre[d] == (uint16_t)z->val) ||
+                        (z->pre[d] && z->pre[d] == (uint16_t)a->val);
+            if (!edit) {
+                z->n_new++;
+                recent = fz_count(z, cfg->fuzz_window, t);
+            }
+        }
+        z->val = a->val;
+        memcpy(z->pre, a->pre, sizeof z->pre);
+        z->last = t;
+        z->stamp = F(b, fid)->stamp;
+        if (!z->fired && recent >= cfg->fuzz_min_values && z->n_hit >= cfg->fuzz_min_hits &&
+            z->n_hit >= cfg->fuzz_min_hit_share * z->n_req &&
+            z->n_same + 1 >= cfg->fuzz_min_same_rest * z->n_req) {
+            z->fired = 1;
+            if (r->req) {
+                if (!z->name[0])
+                    fz_find_name(r, z->key, z->name, sizeof z->name);
+                struct vg_str ps = r->req->path;
+                if (!ps.n && r->req->target.n) {
+                    const uint8_t *q = memchr(r->req->target.p, '?', r->req->target.n);
+                    ps = vg_str_make(r->req->target.p,
+                                     q ? (size_t)(q - r->req->target.p) : r->req->target.n);
+                }
+                fz_text(z->path, sizeof z->path, ps);
+            }
+            st = fz_describe(b, sid, z);
+            if (st != VG_OK)
+                return st;
+        }
+    }
+    /* Held requests whose slots all ended are let go; Performance note: that walks the
+       source's held list, so it is done once enough slots ended for the walk to pay (at most 8
+       held requests visited per ended slot); the rest wait at most until the source pauses. */
+    if (ended) {
+        f = F(b, fid);
+        f->stale++;
+        if ((size_t)f->stale * 8 >= S(b, sid)->n_pending) {
+            f->stale = 0;
+            st = fz_release(b, sid);
+            if (st != VG_OK)
+                return st;
+        }
+    }
+    if (!ext_of(b, sid))
+        return VG_E_NOMEM;
+    fz_bits(b, sid);
+    v->cand |= 1u << VG_DET_FUZZ;
+    return VG_OK;
+}
+
 /* Is this request's user agent a verified crawler (or monitor)? Cached per source. */
 static uint8_t agent_kind(struct vg_behave *b, uint32_t sid, const struct vg_obs *o)
 {
@@ -1690,6 +2201,8 @@ vg_status vg_behave_feed(struct vg_behave *b, const struct vg_behave_req *r)
         st = detect_brute(b, sid, site, o, t, replay, &v);
     if (st == VG_OK)
         st = detect_flood(b, sid, site, o, t, agent != 0, &v);
+    if (st == VG_OK)
+        st = detect_fuzz(b, sid, r, t, agent != 0, &v);
     if (st != VG_OK)
         return st;
     /* The current request is a candidate only for episodes that are still open. */
@@ -1722,6 +2235,17 @@ vg_status vg_behave_feed(struct vg_behave *b, const struct vg_behave_req *r)
 
 vg_status vg_behave_finish(struct vg_behave *b, bool keep_pending)
 {
+    /* Sweeps that fired are decided now: their held requests are attack requests. */
+    for (uint32_t id = b->fz_head; id; id = F(b, id)->lru_next) {
+        for (unsigned j = 0; j < VG_FZ_SLOTS; j++) {
+            struct fz_slot *z = &F(b, id)->slot[j];
+            if (z->key && z->fired) {
+                vg_status st = fz_flag(b, F(b, id)->owner, z);
+                if (st != VG_OK)
+                    return st;
+            }
+        }
+    }
     uint32_t pid = b->g_head;
     while (pid) {
         struct pend *p = P(b, pid);
@@ -1885,6 +2409,15 @@ vg_status vg_behave_export_state(const struct vg_behave *b, struct vg_buf *out)
         put(out, &x->flood_t0, 8);
         for (int d = 0; d < VG_DET_COUNT; d++)
             put_str(out, x->why[d]);
+        /* sweeps in force */
+        const struct fz *f = s->fz ? F(b, s->fz) : NULL;
+        uint8_t nz = 0;
+        for (unsigned j = 0; f && j < VG_FZ_SLOTS; j++)
+            nz += f->slot[j].key && f->slot[j].fired;
+        put(out, &nz, 1);
+        for (unsigned j = 0; f && j < VG_FZ_SLOTS; j++)
+            if (f->slot[j].key && f->slot[j].fired)
+                put(out, &f->slot[j], sizeof f->slot[j]);
     }
     return out->err;
 }
@@ -1998,6 +2531,31 @@ vg_status vg_behave_import_state(struct vg_behave *b, const uint8_t *blob, size_
             vg_free(x->why[d]);
             x->why[d] = why[0] ? vg_strdup(why) : NULL;
         }
+        uint8_t nz = 0;
+        get(&r, &nz, 1);
+        if (r.bad || nz > VG_FZ_SLOTS) {
+            r.bad = true;
+            break;
+        }
+        uint32_t fid = nz ? fz_of(b, sid) : 0;
+        if (nz && !fid) {
+            st = VG_E_NOMEM;
+            break;
+        }
+        for (unsigned j = 0; j < nz; j++) {
+            struct fz *f = F(b, fid);
+            struct fz_slot *z = &f->slot[j];
+            get(&r, z, sizeof *z);
+            z->name[VG_FZ_NAME - 1] = 0;
+            if (!z->key || z->cls >= 32)
+                r.bad = true;
+            z->fired = 1;
+            if (z->last > f->last)
+                f->last = z->last;
+        }
+        x->fired &= (uint8_t)~(1u << VG_DET_FUZZ);
+        if (nz)
+            x->fired |= (uint8_t)(1u << VG_DET_FUZZ);
     }
     vg_free(map);
     if (st != VG_OK)

@@ -580,6 +580,246 @@ static void test_signature_attack_held_by_an_open_scan_gets_both_classes(void **
     rig_fini(&r);
 }
 
+/* ---- parameter sweeps (fuzzers) ------------------------------------------------------------- */
+
+static bool has_det(const struct emitted *e, int det)
+{
+    return why_of(e, det) != NULL;
+}
+
+/* A wfuzz-like sweep of q: 60 values in 30 s, one in three a signature hit (mostly sqli). It
+   fires at the 20th new value; when the sweep pauses for the gap, every request of it, the 19
+   before the threshold included, is emitted with detector fuzz and class sqli, in input order;
+   a later ordinary search by the same source is not part of it. */
+static void test_fuzz_sweep_fires_and_flags_every_request_with_its_class(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_init(&r, NULL);
+    char query[96];
+    for (int i = 0; i < 60; i++) {
+        snprintf(query, sizeof query, "id=start&do=search&q=payload-%d-%c", i * 7919,
+                 'a' + i % 26);
+        struct req_spec q = {"203.0.113.50", 1000 + i / 2, "GET", "/doku.php", query, 200, 1000 + i,
+                             "Mozilla/5.0", NULL, NULL, NULL, NULL};
+        uint32_t sig = i % 3 == 0 ? (i % 9 == 0 ? 1u << VG_CLASS_XSS : 1u << VG_CLASS_SQLI) : 0;
+        feed_mode(&r, &q, sig, VG_FEED_NORMAL);
+    }
+    /* nothing leaves the stage while the sweep goes on (its class is decided on all of it)
+       but the held copies; the gap passes (another source's request moves the clock) */
+    assert_int_equal(r.n, 0);
+    struct req_spec other = {"198.51.100.1", 1100, "GET", "/", NULL, 200, 10, "x", NULL, NULL,
+                             NULL, NULL};
+    feed(&r, &other);
+    assert_int_equal(r.n, 60);
+    for (size_t i = 0; i < r.n; i++) {
+        assert_int_equal(r.e[i].line_no, i + 1);
+        assert_true(has_det(&r.e[i], VG_DET_FUZZ));
+        assert_true(r.e[i].classes & (1u << VG_CLASS_SQLI));
+        assert_false(r.e[i].classes & (1u << VG_CLASS_XSS)); /* one class: the sweep's */
+        assert_false(r.e[i].live);
+    }
+    const char *why = why_of(&r.e[0], VG_DET_FUZZ);
+    assert_non_null(strstr(why, "parameter q of /doku.php swept with"));
+    assert_non_null(strstr(why, "in 29 s, 20 of them signature hits"));
+    /* the source searches again later, like anyone: not a sweep any more */
+    struct req_spec later = {"203.0.113.50", 1200, "GET", "/doku.php", "id=start&do=search&q=x",
+                             200, 1000, "Mozilla/5.0", NULL, NULL, NULL, NULL};
+    feed(&r, &later);
+    assert_int_equal(vg_behave_finish(r.b, false), VG_OK);
+    assert_int_equal(r.n, 60);
+    rig_fini(&r);
+}
+
+/* Payloads with '&' make stray parameters ("&ltscript&gt" -> "lt", "gtalert"); they must not
+   push the swept parameter out of its slot, and a sweep decided at the end of the input is
+   emitted by vg_behave_finish. */
+static void test_fuzz_sweep_survives_stray_parameters_and_ends_with_the_input(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_init(&r, NULL);
+    char query[96];
+    for (int i = 0; i < 40; i++) {
+        if (i % 4 == 3)
+            snprintf(query, sizeof query, "id=%%3Cx%d&lt%d&gt%d=alert&k%d", i, i, i, i);
+        else
+            snprintf(query, sizeof query, "id=%%3Cscript%%3E%d", i * 31);
+        struct req_spec q = {"203.0.113.51", 2000, "GET", "/doku.php", query, 404, 500,
+                             "Mozilla/5.0", NULL, NULL, NULL, NULL};
+        feed_mode(&r, &q, i % 5 ? 1u << VG_CLASS_XSS : 0, VG_FEED_NORMAL);
+    }
+    assert_int_equal(vg_behave_finish(r.b, false), VG_OK);
+    assert_int_equal(r.n, 40);
+    assert_int_equal(count_class(&r, VG_CLASS_XSS), 40);
+    for (size_t i = 0; i < r.n; i++)
+        assert_true(has_det(&r.e[i], VG_DET_FUZZ));
+    assert_non_null(strstr(why_of(&r.e[0], VG_DET_FUZZ), "parameter id of /doku.php"));
+    rig_fini(&r);
+}
+
+/* A person searching: a search-as-you-type box sends every prefix of what is typed (one to
+   three bytes more each time, or fewer after a backspace), a few quick full searches, some of
+   them with words signatures flag. Never a sweep. */
+static void test_fuzz_human_search_session_does_not_fire(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_init(&r, NULL);
+    const char *typed = "why+does+%27+or+1%3D1+--+work+in+sql+union+select";
+    size_t sigs = 0;
+    int64_t t = 5000;
+    char body[128];
+    for (int round = 0; round < 3; round++) {
+        for (size_t n = 1; n <= strlen(typed); n++) {
+            if (typed[n - 1] == '%' || (n >= 2 && typed[n - 2] == '%'))
+                continue; /* a typed character arrives whole */
+            if (n > 4 && n % 9 == 0) /* a backspace and a retype */
+                snprintf(body, sizeof body, "call=qsearch&q=%.*s", (int)(n - 2), typed);
+            else
+                snprintf(body, sizeof body, "call=qsearch&q=%.*s", (int)n, typed);
+            struct req_spec q = {"192.0.2.70", t++, "POST", "/lib/exe/ajax.php", NULL, 200, 80,
+                                 "Mozilla/5.0", NULL, NULL, NULL, body};
+            uint32_t sig = n > 16 ? 1u << VG_CLASS_SQLI : 0;
+            sigs += sig != 0;
+            feed_mode(&r, &q, sig, VG_FEED_NORMAL);
+        }
+        t += 40;
+    }
+    /* then 15 different searches, one every 8 s, some flagged */
+    char query[96];
+    for (int i = 0; i < 15; i++) {
+        snprintf(query, sizeof query, "do=search&id=start&q=drop+table+question+%d", i);
+        struct req_spec q = {"192.0.2.70", t + i * 8, "GET", "/doku.php", query, 200, 5000,
+                             "Mozilla/5.0", NULL, NULL, NULL, NULL};
+        uint32_t sig = i % 2 ? 1u << VG_CLASS_SQLI : 0;
+        sigs += sig != 0;
+        feed_mode(&r, &q, sig, VG_FEED_NORMAL);
+    }
+    assert_int_equal(vg_behave_finish(r.b, false), VG_OK);
+    assert_int_equal(r.n, sigs); /* the signature hits, and nothing more */
+    for (size_t i = 0; i < r.n; i++)
+        assert_false(has_det(&r.e[i], VG_DET_FUZZ));
+    rig_fini(&r);
+}
+
+/* An editor saving one page 30 times, every 10 s, each body different and each with code that
+   signatures flag (SELECT ... FROM, <script>): a person's pace, not a sweep. */
+static void test_fuzz_editor_saving_a_page_30_times_does_not_fire(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_init(&r, NULL);
+    char body[256];
+    for (int i = 0; i < 30; i++) {
+        snprintf(body, sizeof body,
+                 "sectok=9f2c&id=sql%%3Abasics&wikitext=SELECT+%%2A+FROM+t%d+%%3Cscript%%3E&"
+                 "summary=edit+%d&do%%5Bsave%%5D=1",
+                 i, i);
+        struct req_spec q = {"192.0.2.80", 7000 + i * 10, "POST", "/doku.php", NULL, 302, 0,
+                             "Mozilla/5.0", NULL, NULL, NULL, body};
+        feed_mode(&r, &q, (1u << VG_CLASS_SQLI) | (1u << VG_CLASS_XSS), VG_FEED_NORMAL);
+    }
+    assert_int_equal(vg_behave_finish(r.b, false), VG_OK);
+    assert_int_equal(r.n, 30); /* the signature verdicts pass through, nothing is added */
+    for (size_t i = 0; i < r.n; i++)
+        assert_false(has_det(&r.e[i], VG_DET_FUZZ));
+    rig_fini(&r);
+}
+
+/* A crawler paginating ?page=1..500 at 5 requests a second: hundreds of values, no signature
+   hit. Never a sweep; what it held is let go at the gap, and its state is freed. */
+static void test_fuzz_paginating_crawler_does_not_fire_and_its_state_expires(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_init(&r, NULL);
+    char query[64];
+    for (int i = 1; i <= 500; i++) {
+        snprintf(query, sizeof query, "sort=new&page=%d", i);
+        struct req_spec q = {"192.0.2.90", 9000 + i / 5, "GET", "/list.php", query, 200, 3000 + i,
+                             "Wget/1.21", NULL, NULL, NULL, NULL};
+        feed(&r, &q);
+    }
+    struct vg_behave_stats s;
+    vg_behave_get_stats(r.b, &s);
+    assert_int_equal(s.sweeps, 1);
+    assert_true(s.pending > 0 && s.pending <= 500);
+    /* the clock moves past the gap: the held copies are let go, the state freed */
+    struct req_spec other = {"198.51.100.2", 9200, "GET", "/", NULL, 200, 10, "x", NULL, NULL,
+                             NULL, NULL};
+    feed(&r, &other);
+    vg_behave_get_stats(r.b, &s);
+    assert_int_equal(s.sweeps, 0);
+    assert_int_equal(s.pending, 0);
+    assert_int_equal(s.exts, 0);
+    assert_int_equal(r.n, 0);
+    rig_fini(&r);
+}
+
+/* Below the rate: the same 60 payloads spread over 10 minutes (6 a minute) do not fire; a
+   slow sweep is left to signatures. With [fuzz] min_values lowered they do. */
+static void test_fuzz_rate_and_thresholds_come_from_the_config(void **state)
+{
+    (void)state;
+    for (int pass = 0; pass < 2; pass++) {
+        struct rig r;
+        rig_init(&r, pass ? "[fuzz]\nmin_values = 5\nwindow = 60s\n" : NULL);
+        char query[64];
+        for (int i = 0; i < 60; i++) {
+            snprintf(query, sizeof query, "q=v%d", i * 104729);
+            struct req_spec q = {"203.0.113.60", 20000 + i * 10, "GET", "/search", query, 200,
+                                 100 + i, "x", NULL, NULL, NULL, NULL};
+            feed_mode(&r, &q, i % 2 ? 1u << VG_CLASS_CMDI : 0, VG_FEED_NORMAL);
+        }
+        assert_int_equal(vg_behave_finish(r.b, false), VG_OK);
+        size_t fuzz = 0;
+        for (size_t i = 0; i < r.n; i++)
+            fuzz += has_det(&r.e[i], VG_DET_FUZZ);
+        if (pass == 0) {
+            assert_int_equal(fuzz, 0);
+            assert_int_equal(r.n, 30);
+        } else {
+            assert_int_equal(fuzz, 60);
+            assert_int_equal(count_class(&r, VG_CLASS_CMDI), 60);
+        }
+        rig_fini(&r);
+    }
+}
+
+/* A fired sweep is part of the checkpoint state: a fresh stage that imports it goes on
+   flagging the sweep's requests (revived ones included). */
+static void test_fuzz_fired_sweep_survives_the_state_round_trip(void **state)
+{
+    (void)state;
+    struct rig a, c;
+    rig_init(&a, NULL);
+    rig_init(&c, NULL);
+    char query[64];
+    for (int i = 0; i < 30; i++) {
+        snprintf(query, sizeof query, "q=p%d", i * 7);
+        struct req_spec q = {"203.0.113.70", 30000, "GET", "/s", query, 200, 100 + i, "x", NULL,
+                             NULL, NULL, NULL};
+        feed_mode(&a, &q, 1u << VG_CLASS_SQLI, VG_FEED_NORMAL);
+    }
+    struct vg_buf blob;
+    vg_buf_init(&blob, 0);
+    assert_int_equal(vg_behave_export_state(a.b, &blob), VG_OK);
+    assert_int_equal(vg_behave_import_state(c.b, blob.p, blob.n), VG_OK);
+    struct req_spec q = {"203.0.113.70", 30001, "GET", "/s", "q=more", 200, 100, "x", NULL, NULL,
+                         NULL, NULL};
+    feed_mode(&c, &q, 0, VG_FEED_REVIVE);
+    assert_int_equal(vg_behave_finish(c.b, false), VG_OK);
+    assert_int_equal(c.n, 1);
+    assert_true(has_det(&c.e[0], VG_DET_FUZZ));
+    assert_true(c.e[0].classes & (1u << VG_CLASS_SQLI));
+    vg_buf_fini(&blob);
+    assert_int_equal(vg_behave_finish(a.b, false), VG_OK);
+    assert_int_equal(a.n, 30);
+    rig_fini(&a);
+    rig_fini(&c);
+}
+
 static void test_idle_sources_expire_and_state_stays_bounded(void **state)
 {
     (void)state;
@@ -756,6 +996,8 @@ static void test_size_anomaly_marks_unusually_large_answers(void **state)
     struct req_spec same = {"203.0.113.61", 201, "GET", "/search", "q=1' and 1=2", 200, 5100, "x",
                             NULL, NULL, NULL, NULL};
     feed_mode(&r, &same, 1u << VG_CLASS_SQLI, VG_FEED_NORMAL);
+    /* (held while a parameter sweep of q may still form) */
+    assert_int_equal(vg_behave_finish(r.b, false), VG_OK);
     assert_int_equal(r.n, 2);
     assert_true(r.e[0].size_anomaly);
     assert_false(r.e[1].size_anomaly);
@@ -1013,6 +1255,13 @@ int main(void)
         cmocka_unit_test(test_flood_fires_on_identical_answers_and_flags_the_whole_burst),
         cmocka_unit_test(test_tool_fingerprints_strong_and_two_weak_signals),
         cmocka_unit_test(test_signature_attack_held_by_an_open_scan_gets_both_classes),
+        cmocka_unit_test(test_fuzz_sweep_fires_and_flags_every_request_with_its_class),
+        cmocka_unit_test(test_fuzz_sweep_survives_stray_parameters_and_ends_with_the_input),
+        cmocka_unit_test(test_fuzz_human_search_session_does_not_fire),
+        cmocka_unit_test(test_fuzz_editor_saving_a_page_30_times_does_not_fire),
+        cmocka_unit_test(test_fuzz_paginating_crawler_does_not_fire_and_its_state_expires),
+        cmocka_unit_test(test_fuzz_rate_and_thresholds_come_from_the_config),
+        cmocka_unit_test(test_fuzz_fired_sweep_survives_the_state_round_trip),
         cmocka_unit_test(test_idle_sources_expire_and_state_stays_bounded),
         cmocka_unit_test(test_fired_sources_expire_and_come_back_as_new_episodes),
         cmocka_unit_test(test_replayed_lines_rebuild_state_but_are_never_emitted),

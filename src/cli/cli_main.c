@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "vigil.h"
+#include "../detect/detect_sigma.h" /* Sigma import: load-time translation only */
 
 enum { EXIT_OK = 0, EXIT_ATTACKS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_STORE = 4 };
 
@@ -66,6 +68,7 @@ static void usage_main(FILE *f)
             "                   (also: explain - for lines on stdin, explain --line N FILE)\n"
             "  rules list       list the loaded rules (id, class, score, paranoia, fields)\n"
             "  rules test       run every rule's examples; exit 1 if one misbehaves\n"
+            "  rules import-sigma PATH  print Sigma webserver rules as native rules\n"
             "  version          print the version\n"
             "  help [COMMAND]   show help\n"
             "\n"
@@ -92,6 +95,16 @@ static void usage_scan(FILE *f)
             "  --no-builtin-rules use only the --rules files\n"
             "  --paranoia N       1..4, rules above this level are off (default 1)\n"
             "  --threshold N      anomaly score that makes an attack request (default 5)\n"
+            "  --sigma PATH       Sigma webserver rules: a .yml file or a directory (recursive;\n"
+            "                     repeatable), translated into native rules; docs/sigma.md\n"
+            "  --crs[=DIR]        OWASP CRS 3.3/4.x rules translated at start (docs/crs.md); DIR\n"
+            "                     defaults to /usr/share/modsecurity-crs/rules (--rules also\n"
+            "                     takes .conf files and directories of them)\n"
+            "  --allow FILE       allowlist (repeatable): YAML entries {reason, paths, args, rules,\n"
+            "                     sources}; a hit is dropped before scoring when every condition\n"
+            "                     an entry gives holds: paths globs on the path, args argument\n"
+            "                     names, rules ids or classes, sources client CIDRs. `vigil\n"
+            "                     explain --allow FILE` shows what was allowed and why; docs/rules.md\n"
             "attribution:\n"
             "  --geo PATH         MMDB country database (repeatable); default: data/geo of the\n"
             "                     installation or source tree, or $VIGIL_GEO\n"
@@ -162,11 +175,67 @@ static void usage_parse(FILE *f)
 static void usage_rules(FILE *f)
 {
     fprintf(f, "usage: vigil rules list|test [--rules PATH]... [--no-builtin-rules] [--paranoia N]\n"
+               "                       [--sigma PATH]... [--skipped]\n"
+               "       vigil rules import-sigma PATH...\n"
+               "       vigil rules list --crs[=DIR] [--skipped]    vigil rules import-crs DIR\n"
                "\n"
                "list  prints every rule loaded at the paranoia level: id, class, score, paranoia,\n"
-               "      transform, fields, message and where it was defined.\n"
+               "      transform, fields, message and where it was defined; with --skipped, also\n"
+               "      the --sigma rules that were not translated, and why.\n"
+               "import-sigma  prints the Sigma webserver rules of PATH (file or directory) as a\n"
+               "      native rule file (docs/sigma.md); skipped rules are listed as comments.\n"
+               "import-crs  prints the OWASP CRS rules of DIR (.conf file or directory) translated\n"
+               "      into a native rule file (docs/crs.md); skipped rules are listed as comments.\n"
+               "--crs[=DIR]  loads the CRS (default /usr/share/modsecurity-crs/rules); with list\n"
+               "      --skipped, every CRS rule not imported is listed with its file:line and why.\n"
                "test  runs every rule's examples (docs/rules.md) through the full detector and\n"
                "      prints those that do not behave as written; exit status 1 when any fails.\n");
+}
+
+/* The rule-language properties of a rule in `rules list`: " [operator phrases, negated,
+   exclude args:password +1, chain 2, group g, author a]"; nothing for a plain rule. */
+static void print_safe(const char *t)
+{
+    for (const unsigned char *p = (const unsigned char *)t; p && *p; p++)
+        fputc(*p >= 0x20 && *p != 0x7f ? *p : '?', stdout);
+}
+
+static void print_rule_lang(const struct vg_rule_info *ri)
+{
+    bool op = ri->operator_name && strcmp(ri->operator_name, "regex") != 0 &&
+              strcmp(ri->operator_name, "sqli") != 0 && strcmp(ri->operator_name, "xss") != 0;
+    if (!op && !ri->negate && !ri->n_exclude && !ri->n_chain && !ri->group && !ri->author)
+        return;
+    const char *sep = " [";
+    if (op) {
+        printf("%soperator %s", sep, ri->operator_name);
+        sep = ", ";
+    }
+    if (ri->negate) {
+        printf("%snegated", sep);
+        sep = ", ";
+    }
+    if (ri->n_exclude) {
+        printf("%sexclude ", sep);
+        print_safe(ri->exclude);
+        if (ri->n_exclude > 1)
+            printf(" +%d", ri->n_exclude - 1);
+        sep = ", ";
+    }
+    if (ri->n_chain) {
+        printf("%schain %d", sep, ri->n_chain);
+        sep = ", ";
+    }
+    if (ri->group) {
+        printf("%sgroup ", sep);
+        print_safe(ri->group);
+        sep = ", ";
+    }
+    if (ri->author) {
+        printf("%sauthor ", sep);
+        print_safe(ri->author);
+    }
+    putchar(']');
 }
 
 static void usage_explain(FILE *f)
@@ -177,12 +246,15 @@ static void usage_explain(FILE *f)
             "       vigil explain [options] --line N FILE  (line N of FILE, plain/gzip/zstd)\n"
             "\n"
             "Shows the parsed fields, the decoded form of every field the detectors read and what\n"
-            "decoding changed, every rule that matched (field, span, matched text, source), the\n"
-            "score per class, the verdict, and the event a scan would write.\n"
+            "decoding changed, the views the rule language made (field, transformations, bytes),\n"
+            "every rule that matched (field, span, matched text, source), the hits an allowlist\n"
+            "dropped and which entry did, the score per class, the verdict, and the event a scan\n"
+            "would write.\n"
             "\n"
             "  --json             one JSON object per line explained\n"
+            "  --allow FILE       allowlist, as for scan (repeatable)\n"
             "  --format F, --rules PATH, --no-builtin-rules, --paranoia N, --threshold N,\n"
-            "  --geo PATH, --no-geo, --no-cache   as for scan\n"
+            "  --sigma PATH, --crs[=DIR], --geo PATH, --no-geo, --no-cache   as for scan\n"
             "\n"
             "exit status: 0 explained (whatever the verdict), 2 usage, 3 input error.\n");
 }
@@ -386,10 +458,26 @@ struct rule_opts {
     size_t n;
 };
 
+/* --allow FILE (scan, explain): option value outside every command's enum, handled by
+   rule_option, which points cfg->allow_paths at this list. */
+#define O_ALLOW_FILE 4096
+static const char *allow_paths[MAX_MULTI];
+static size_t n_allow_paths;
+
 static int rule_option(int opt, const char *arg, int o_rules, int o_no_builtin, int o_paranoia,
                        struct rule_opts *ro, struct vg_engine_config *cfg)
 {
     unsigned long v;
+    if (opt == O_ALLOW_FILE) {
+        if (n_allow_paths == MAX_MULTI) {
+            fprintf(stderr, "%s: too many --allow options\n", prog);
+            return -1;
+        }
+        allow_paths[n_allow_paths++] = arg;
+        cfg->allow_paths = allow_paths;
+        cfg->n_allow_paths = n_allow_paths;
+        return 1;
+    }
     if (opt == o_rules) {
         if (ro->n == MAX_MULTI) {
             fprintf(stderr, "%s: too many --rules options\n", prog);
@@ -411,6 +499,182 @@ static int rule_option(int opt, const char *arg, int o_rules, int o_no_builtin, 
         return 1;
     }
     return 0;
+}
+
+/*
+ * --sigma PATH (repeatable): Sigma webserver rules (a file, or a directory searched recursively)
+ * translated into native rules (docs/sigma.md) and handed to the engine as one more rule file:
+ * an unlinked temporary file named through /proc/self/fd, open until the engine is built.
+ */
+struct sigma_opts {
+    const char *paths[MAX_MULTI];
+    size_t n;
+    FILE *tmp;
+    char tmp_path[64];
+};
+
+static int sigma_option(struct sigma_opts *so, const char *arg)
+{
+    if (so->n == MAX_MULTI) {
+        fprintf(stderr, "%s: too many --sigma options\n", prog);
+        return -1;
+    }
+    so->paths[so->n++] = arg;
+    return 1;
+}
+
+/* Printable ASCII of untrusted text (Sigma titles and reasons) on one line. */
+static void put_safe(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        fputc(*p >= 0x20 && *p < 0x7f ? *p : '?', f);
+}
+
+static int sigma_translate_all(const char *const *paths, size_t n, struct vg_sigma_result *res)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct vg_error err;
+        memset(&err, 0, sizeof err);
+        vg_status st = vg_sigma_translate_path(res, paths[i], &err);
+        if (st != VG_OK) {
+            print_error(&err, st);
+            return st == VG_E_IO ? EXIT_INPUT : EXIT_USAGE;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* Translates the --sigma paths and adds them to ro; one summary line on stderr unless quiet. */
+static int sigma_prepare(struct sigma_opts *so, struct rule_opts *ro, bool quiet)
+{
+    if (!so->n)
+        return EXIT_OK;
+    struct vg_sigma_result res;
+    vg_sigma_result_init(&res);
+    int rc = sigma_translate_all(so->paths, so->n, &res);
+    if (rc == EXIT_OK && ro->n == MAX_MULTI) {
+        fprintf(stderr, "%s: too many --rules options\n", prog);
+        rc = EXIT_USAGE;
+    }
+    if (rc == EXIT_OK) {
+        so->tmp = tmpfile();
+        if (!so->tmp || fwrite(res.yaml, 1, res.yaml_len, so->tmp) != res.yaml_len ||
+            fflush(so->tmp) != 0) {
+            fprintf(stderr, "%s: cannot write the translated Sigma rules: %s\n", prog,
+                    strerror(errno));
+            rc = EXIT_INPUT;
+        } else {
+            snprintf(so->tmp_path, sizeof so->tmp_path, "/proc/self/fd/%d", fileno(so->tmp));
+            ro->paths[ro->n++] = so->tmp_path;
+            if (!quiet)
+                fprintf(stderr,
+                        "%s: sigma: %zu rules translated into %zu native rules, %zu skipped "
+                        "(vigil rules list --sigma PATH --skipped)\n",
+                        prog, res.n_rules, res.n_native, res.n_skipped);
+        }
+    }
+    vg_sigma_result_fini(&res);
+    return rc;
+}
+
+static void sigma_done(struct sigma_opts *so)
+{
+    if (so->tmp)
+        fclose(so->tmp);
+    so->tmp = NULL;
+}
+
+#define CRS_DEFAULT_DIR "/usr/share/modsecurity-crs/rules"
+
+/* True when path is a directory holding a *.conf file (a CRS rules directory). */
+static bool crs_dir_like(const char *path)
+{
+    struct stat sb;
+    if (!path || stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return false;
+    DIR *d = opendir(path);
+    bool found = false;
+    struct dirent *e;
+    while (d && !found && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        found = e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".conf") == 0;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/*
+ * --crs[=DIR]: the CRS rules directory joins the rule paths (the engine translates .conf files,
+ * docs/crs.md). "--crs DIR" works too when the next word is a directory of .conf files (a log
+ * file never is). *crs_dir receives the directory. Returns 1, or -1 on a usage error (printed).
+ */
+static int crs_option(int argc, char **argv, const char *arg, struct rule_opts *ro,
+                      const char **crs_dir)
+{
+    if (!arg && optind < argc && crs_dir_like(argv[optind]))
+        arg = argv[optind++];
+    if (!arg)
+        arg = CRS_DEFAULT_DIR;
+    if (!crs_dir_like(arg) && access(arg, R_OK) != 0) {
+        fprintf(stderr, "%s: --crs: no CRS rules at %s (install modsecurity-crs or give --crs=DIR)\n",
+                prog, arg);
+        return -1;
+    }
+    if (ro->n == MAX_MULTI) {
+        fprintf(stderr, "%s: too many --rules options\n", prog);
+        return -1;
+    }
+    ro->paths[ro->n++] = arg;
+    *crs_dir = arg;
+    return 1;
+}
+
+/* One CRS rule that was not imported (vg_crs_translate callback): "PREFIX ID SOURCE: why". */
+static void print_crs_skip(uint32_t id, const char *source, const char *reason,
+                           const char *detail, void *user)
+{
+    const char *prefix = user;
+    fputs(prefix, stdout);
+    if (id)
+        printf("%u ", id);
+    else
+        fputs("- ", stdout);
+    put_safe(stdout, source);
+    fputs(": ", stdout);
+    put_safe(stdout, reason);
+    if (detail && *detail) {
+        fputs(": ", stdout);
+        put_safe(stdout, detail);
+    }
+    fputc('\n', stdout);
+}
+
+/* vigil rules import-crs DIR: the translated native rule file on stdout (skips as comments). */
+static int cmd_rules_import_crs(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "%s rules import-crs: give one CRS rules directory or .conf file\n", prog);
+        return EXIT_USAGE;
+    }
+    char *yaml = NULL;
+    size_t n_rules = 0, n_skipped = 0;
+    struct vg_error err;
+    memset(&err, 0, sizeof err);
+    printf("# OWASP CRS rules of ");
+    put_safe(stdout, argv[1]);
+    printf(" translated by vigil (docs/crs.md)\n");
+    vg_status st = vg_crs_translate(argv[1], &yaml, &n_rules, &n_skipped, print_crs_skip,
+                                    (void *)"# skipped: ", &err);
+    if (st != VG_OK) {
+        fflush(stdout);
+        print_error(&err, st);
+        return st == VG_E_IO ? EXIT_INPUT : EXIT_USAGE;
+    }
+    printf("# %zu rules translated, %zu directives skipped\n", n_rules, n_skipped);
+    fputs(yaml, stdout);
+    vg_free(yaml);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_INPUT;
 }
 
 /* "90s", "30m", "2h", "1d" or plain seconds; -1 when it is none of these. */
@@ -443,7 +707,7 @@ static int cmd_scan(int argc, char **argv)
         O_FORMAT = 256, O_EVENTS, O_DB, O_NO_STORE, O_THREADS, O_QUIET, O_JSON, O_GEO, O_NO_GEO,
         O_RULES, O_NO_BUILTIN, O_PARANOIA, O_THRESHOLD, O_MAX_LINE, O_PROGRESS, O_FAIL, O_HELP,
         O_CHUNK, O_NO_CACHE, O_BEHAVE_CONFIG, O_NO_BEHAVE, O_INCIDENT_GAP, O_ASN, O_NO_ASN,
-        O_LABELS
+        O_LABELS, O_SIGMA, O_CRS
     };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
@@ -471,12 +735,17 @@ static int cmd_scan(int argc, char **argv)
         {"asn", required_argument, NULL, O_ASN},
         {"no-asn", no_argument, NULL, O_NO_ASN},
         {"labels", required_argument, NULL, O_LABELS},
+        {"sigma", required_argument, NULL, O_SIGMA},
+        {"crs", optional_argument, NULL, O_CRS},
+        {"allow", required_argument, NULL, O_ALLOW_FILE},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
+    const char *crs_dir = NULL;
     struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
     struct vg_scan_options sopt = VG_SCAN_OPTIONS_INIT;
     struct rule_opts ro = {{0}, 0};
+    struct sigma_opts so = {{0}, 0, NULL, ""};
     const char *asns[MAX_MULTI];
     size_t n_asns = 0;
     const char *geos[MAX_MULTI];
@@ -600,6 +869,14 @@ static int cmd_scan(int argc, char **argv)
         case O_LABELS:
             cfg.labels_path = optarg;
             break;
+        case O_SIGMA:
+            if (sigma_option(&so, optarg) < 0)
+                return EXIT_USAGE;
+            break;
+        case O_CRS:
+            if (crs_option(argc, argv, optarg, &ro, &crs_dir) < 0)
+                return EXIT_USAGE;
+            break;
         case O_HELP:
         case 'h':
             usage_scan(stdout);
@@ -613,6 +890,18 @@ static int cmd_scan(int argc, char **argv)
         fprintf(stderr, "%s scan: no input files (use - for standard input)\n", prog);
         usage_scan(stderr);
         return EXIT_USAGE;
+    }
+    int src = sigma_prepare(&so, &ro, quiet);
+    if (src != EXIT_OK)
+        return src;
+    if (crs_dir && !quiet) {
+        size_t n_crs = 0, n_skip = 0;
+        struct vg_error cerr;
+        memset(&cerr, 0, sizeof cerr);
+        if (vg_crs_translate(crs_dir, NULL, &n_crs, &n_skip, NULL, NULL, &cerr) == VG_OK)
+            fprintf(stderr, "%s: crs: %zu rules imported from %s (all paranoia levels), %zu "
+                    "directives skipped (vigil rules list --crs --skipped)\n", prog, n_crs,
+                    crs_dir, n_skip);
     }
     cfg.rule_paths = ro.n ? ro.paths : NULL;
     cfg.n_rule_paths = ro.n;
@@ -628,6 +917,7 @@ static int cmd_scan(int argc, char **argv)
     memset(&err, 0, sizeof err);
     vg_engine_t *eng = NULL;
     vg_status st = vg_engine_new(&cfg, &eng, &err);
+    sigma_done(&so);
     if (st != VG_OK) {
         print_error(&err, st);
         return st == VG_E_NOMEM ? EXIT_STORE : EXIT_USAGE;
@@ -877,6 +1167,46 @@ static void print_example_failure(uint32_t id, const char *source, const char *t
     fputc('\n', stdout);
 }
 
+/* The Sigma rules that were not translated, one per line (untrusted text made printable). */
+static void print_sigma_skipped(FILE *f, const struct vg_sigma_result *res, const char *prefix)
+{
+    for (size_t i = 0; i < res->n_skipped; i++) {
+        const struct vg_sigma_skip *k = &res->skipped[i];
+        fputs(prefix, f);
+        put_safe(f, k->path);
+        if (k->title[0]) {
+            fputs(" (", f);
+            put_safe(f, k->title);
+            fputc(')', f);
+        }
+        fputs(": ", f);
+        put_safe(f, k->reason);
+        fputc('\n', f);
+    }
+}
+
+/* vigil rules import-sigma PATH...: the translated rule file on stdout. */
+static int cmd_rules_import_sigma(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "%s rules import-sigma: give a Sigma rule file or directory\n", prog);
+        return EXIT_USAGE;
+    }
+    struct vg_sigma_result res;
+    vg_sigma_result_init(&res);
+    int rc = sigma_translate_all((const char *const *)argv + 1, (size_t)argc - 1, &res);
+    if (rc == EXIT_OK) {
+        fwrite(res.yaml, 1, res.yaml_len, stdout);
+        printf("# %zu Sigma rules translated into %zu native rules, %zu skipped\n", res.n_rules,
+               res.n_native, res.n_skipped);
+        print_sigma_skipped(stdout, &res, "# skipped: ");
+        if (fflush(stdout) != 0)
+            rc = EXIT_INPUT;
+    }
+    vg_sigma_result_fini(&res);
+    return rc;
+}
+
 static int cmd_rules(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -884,24 +1214,40 @@ static int cmd_rules(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *sub = argv[1];
+    if (strcmp(sub, "import-sigma") == 0)
+        return cmd_rules_import_sigma(argc - 1, argv + 1);
+    if (strcmp(sub, "import-crs") == 0)
+        return cmd_rules_import_crs(argc - 1, argv + 1);
     if (strcmp(sub, "list") != 0 && strcmp(sub, "test") != 0) {
         fprintf(stderr, "%s rules: unknown subcommand '%s'\n", prog, sub);
         usage_rules(stderr);
         return EXIT_USAGE;
     }
-    enum { O_RULES = 256, O_NO_BUILTIN, O_PARANOIA };
+    enum { O_RULES = 256, O_NO_BUILTIN, O_PARANOIA, O_SIGMA, O_SKIPPED, O_CRS };
     static const struct option opts[] = {
         {"rules", required_argument, NULL, O_RULES},
         {"no-builtin-rules", no_argument, NULL, O_NO_BUILTIN},
         {"paranoia", required_argument, NULL, O_PARANOIA},
+        {"sigma", required_argument, NULL, O_SIGMA},
+        {"skipped", no_argument, NULL, O_SKIPPED},
+        {"crs", optional_argument, NULL, O_CRS},
         {NULL, 0, NULL, 0},
     };
+    const char *crs_dir = NULL;
     struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
     struct rule_opts ro = {{0}, 0};
+    struct sigma_opts so = {{0}, 0, NULL, ""};
+    bool skipped = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
         int r = rule_option(c, optarg, O_RULES, O_NO_BUILTIN, O_PARANOIA, &ro, &cfg);
+        if (r == 0 && c == O_SIGMA)
+            r = sigma_option(&so, optarg);
+        else if (r == 0 && c == O_SKIPPED)
+            r = 1, skipped = true;
+        else if (r == 0 && c == O_CRS)
+            r = crs_option(argc - 1, argv + 1, optarg, &ro, &crs_dir);
         if (r <= 0) {
             if (r == 0)
                 usage_rules(stderr);
@@ -912,6 +1258,9 @@ static int cmd_rules(int argc, char **argv)
         fprintf(stderr, "%s rules %s: unexpected argument '%s'\n", prog, sub, argv[optind + 1]);
         return EXIT_USAGE;
     }
+    int src = sigma_prepare(&so, &ro, true);
+    if (src != EXIT_OK)
+        return src;
     cfg.rule_paths = ro.n ? ro.paths : NULL;
     cfg.n_rule_paths = ro.n;
     cfg.no_geo = 1;
@@ -922,6 +1271,7 @@ static int cmd_rules(int argc, char **argv)
     memset(&err, 0, sizeof err);
     vg_engine_t *eng = NULL;
     vg_status st = vg_engine_new(&cfg, &eng, &err);
+    sigma_done(&so);
     if (st != VG_OK) {
         print_error(&err, st);
         return EXIT_USAGE;
@@ -939,9 +1289,30 @@ static int cmd_rules(int argc, char **argv)
                    ri.transform, ri.fields);
             for (const unsigned char *p = (const unsigned char *)ri.message; *p; p++)
                 fputc(*p >= 0x20 && *p != 0x7f ? *p : '?', stdout);
+            print_rule_lang(&ri);
             printf(" (%s)\n", ri.source);
         }
         printf("%zu rules, rule set sha256 %s\n", n, vg_engine_ruleset_hash(eng));
+        if (so.n) {
+            struct vg_sigma_result res;
+            vg_sigma_result_init(&res);
+            if (sigma_translate_all(so.paths, so.n, &res) == EXIT_OK) {
+                printf("sigma: %zu rules translated into %zu native rules, %zu skipped\n",
+                       res.n_rules, res.n_native, res.n_skipped);
+                if (skipped)
+                    print_sigma_skipped(stdout, &res, "skipped: ");
+            }
+            vg_sigma_result_fini(&res);
+        }
+        if (crs_dir) {
+            size_t n_crs = 0, n_skip = 0;
+            struct vg_error cerr;
+            memset(&cerr, 0, sizeof cerr);
+            if (vg_crs_translate(crs_dir, NULL, &n_crs, &n_skip, skipped ? print_crs_skip : NULL,
+                                 (void *)"skipped: ", &cerr) == VG_OK)
+                printf("crs: %zu rules imported (all paranoia levels), %zu directives skipped\n",
+                       n_crs, n_skip);
+        }
     } else {
         size_t checked = 0, failed = 0;
         st = vg_engine_test_rules(eng, print_example_failure, NULL, &checked, &failed);
@@ -961,7 +1332,7 @@ static int cmd_explain(int argc, char **argv)
 {
     enum {
         O_FORMAT = 256, O_RULES, O_NO_BUILTIN, O_PARANOIA, O_THRESHOLD, O_GEO, O_NO_GEO, O_JSON,
-        O_LINE, O_NO_CACHE, O_HELP
+        O_LINE, O_NO_CACHE, O_HELP, O_SIGMA, O_CRS_EXPLAIN
     };
     static const struct option opts[] = {
         {"format", required_argument, NULL, O_FORMAT},
@@ -975,10 +1346,15 @@ static int cmd_explain(int argc, char **argv)
         {"line", required_argument, NULL, O_LINE},
         {"no-cache", no_argument, NULL, O_NO_CACHE},
         {"help", no_argument, NULL, O_HELP},
+        {"sigma", required_argument, NULL, O_SIGMA},
+        {"allow", required_argument, NULL, O_ALLOW_FILE},
+        {"crs", optional_argument, NULL, O_CRS_EXPLAIN},
         {NULL, 0, NULL, 0},
     };
     struct vg_engine_config cfg = VG_ENGINE_CONFIG_INIT;
     struct rule_opts ro = {{0}, 0};
+    struct sigma_opts so = {{0}, 0, NULL, ""};
+    const char *crs_dir = NULL;
     const char *geos[MAX_MULTI];
     size_t n_geos = 0;
     bool json = false, no_cache = false;
@@ -1020,6 +1396,14 @@ static int cmd_explain(int argc, char **argv)
         case O_NO_CACHE:
             no_cache = true;
             break;
+        case O_SIGMA:
+            if (sigma_option(&so, optarg) < 0)
+                return EXIT_USAGE;
+            break;
+        case O_CRS_EXPLAIN:
+            if (crs_option(argc, argv, optarg, &ro, &crs_dir) < 0)
+                return EXIT_USAGE;
+            break;
         case O_LINE: {
             char *end;
             errno = 0;
@@ -1046,6 +1430,9 @@ static int cmd_explain(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *arg = argv[optind];
+    int src = sigma_prepare(&so, &ro, true);
+    if (src != EXIT_OK)
+        return src;
     cfg.rule_paths = ro.n ? ro.paths : NULL;
     cfg.n_rule_paths = ro.n;
     cfg.geo_paths = n_geos ? geos : NULL;
@@ -1057,6 +1444,7 @@ static int cmd_explain(int argc, char **argv)
     memset(&err, 0, sizeof err);
     vg_engine_t *eng = NULL;
     vg_status st = vg_engine_new(&cfg, &eng, &err);
+    sigma_done(&so);
     if (st != VG_OK) {
         print_error(&err, st);
         return EXIT_USAGE;

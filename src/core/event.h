@@ -13,6 +13,7 @@
 #include "core/core.h"
 
 #define VG_EVENT_SCHEMA "1"
+#define VG_EVENT_CLASSES 16 /* room for enum vg_class (checked in pipeline.h) */
 
 struct vg_event_hit {
     uint32_t rule_id;
@@ -20,9 +21,11 @@ struct vg_event_hit {
     const char *class_name;
     struct vg_str field;   /* "path", "args:q", "user_agent", ... */
     struct vg_str match;   /* the matched bytes, as the rule saw them (after transform) */
-    const char *transform; /* "decoded" or "raw" */
+    const char *transform; /* "decoded", "raw" or the transformation chain ("urlDecodeUni,
+                              lowercase"; "none") */
     struct vg_str detail;  /* lexer rules: what the lexer recognised ("sqli single-quote
                               tautology s&n=nc"); empty for regex rules */
+    const char *author;    /* the rule's `author`, NULL when none */
 };
 
 /* A behaviour detection of an event: which detector, its class, and why (vigil.detections). */
@@ -47,6 +50,8 @@ struct vg_event {
     int32_t status;             /* -1 when not logged */
     int64_t bytes;              /* -1 when not logged */
     int score;
+    const int *class_scores;    /* per class (enum vg_class, VG_EVENT_CLASSES entries): the
+                                   score each class adds up to; NULL when not known */
     uint32_t classes;           /* bit (1u << enum vg_class) */
     unsigned decode_flags;      /* VG_DEC_* */
     const char *outcome;        /* vg_outcome_name() */

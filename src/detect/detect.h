@@ -4,8 +4,11 @@
  *
  * Rules live in YAML files (built-in ones in rules/, compiled into the binary by the build; more
  * with --rules). A rule set is compiled once into Vectorscan databases, one per transformation
- * view (today: "decoded", "raw"); patterns Vectorscan cannot run exactly are compiled in prefilter
- * mode and confirmed with PCRE2 (JIT). Each worker thread owns a vg_detect_scratch (cloned
+ * view ("decoded", "raw") and field group; patterns Vectorscan cannot run exactly are compiled in
+ * prefilter mode and confirmed with PCRE2 (JIT). Rules that use the rule language (transformation
+ * chains, the operators beyond regex/sqli/xss, negate, chain, exclude, the fields added with it;
+ * docs/rules.md) run in a second engine (detect_lang.c) with one database per distinct chain.
+ * Allowlists (vg_allowlist) drop hits before scoring. Each worker thread owns a vg_detect_scratch (cloned
  * Vectorscan scratch, PCRE2 match data, decode buffers); nothing is allocated per request once
  * the scratch has grown to the longest line seen.
  *
@@ -40,6 +43,9 @@ enum vg_class {
     VG_CLASS_SCAN,      /* "scan": forced browsing / content discovery (behaviour, behave/) */
     VG_CLASS_BRUTEFORCE, /* "bruteforce": credential brute force or stuffing (behaviour) */
     VG_CLASS_FLOOD,     /* "flood": request flood against a site (behaviour) */
+    VG_CLASS_PROTOCOL,  /* "protocol": method/protocol enforcement, request smuggling, header
+                           injection, response splitting */
+    VG_CLASS_SESSION,   /* "session": session fixation */
     VG_CLASS_COUNT
 };
 
@@ -63,8 +69,21 @@ enum vg_field {
     VG_F_BODY,         /* "body": the whole logged body */
     VG_F_PROTOCOL,     /* "protocol" */
     VG_F_REQUEST_LINE, /* "request_line": the request line as logged */
+    /* Fields below were added with the rule language (docs/rules.md, "Fields"); rules on them
+       run in the extended engine (detect_lang.c). */
+    VG_F_BASENAME,     /* "basename": last path segment, as logged */
+    VG_F_TARGET,       /* "target": path and query as logged (CRS REQUEST_URI) */
+    VG_F_COOKIE_NAMES, /* "cookie_names": each cookie name */
+    VG_F_CONTENT_TYPE, /* "content_type" */
+    VG_F_HEADER,       /* "header:NAME": one logged header (names in the rule) */
+    VG_F_HEADERS,      /* "headers": every logged header value */
+    VG_F_HEADER_NAMES, /* "header_names": every logged header name */
+    VG_F_LINE,         /* "line": the whole raw log line */
+    VG_F_STATUS,       /* "status": the response status as decimal text */
     VG_F_COUNT
 };
+/* Fields the original (fast) engine scans; rules on others use the extended engine. */
+#define VG_F_LEGACY_MASK ((1u << (VG_F_REQUEST_LINE + 1)) - 1u)
 
 const char *vg_field_name(enum vg_field f);
 bool vg_field_parse(const char *name, enum vg_field *out);
@@ -72,6 +91,7 @@ bool vg_field_parse(const char *name, enum vg_field *out);
 enum vg_transform {
     VG_T_DECODED = 0, /* "decoded": the decode chain of the field (decode.h), the default */
     VG_T_RAW,         /* "raw": as logged */
+    VG_T_CHAIN,       /* `transforms: [...]`: a ModSecurity t: chain over the field's base value */
     VG_T_COUNT
 };
 
@@ -85,6 +105,14 @@ struct vg_rule_example {
     char *method;     /* default "GET" */
     char *user_agent; /* may be NULL */
     char *referer;    /* may be NULL */
+    char *body;       /* may be NULL (and the rest below) */
+    char *cookie;
+    char *content_type;
+    char *host;
+    int status;       /* -1 when not given */
+    char **header_names;  /* `headers: {name: value}` */
+    char **header_values;
+    size_t n_headers;
     bool must_match;
 };
 
@@ -93,10 +121,48 @@ enum vg_rule_op {
     VG_OP_REGEX = 0, /* "regex": the pattern in `regex` (Vectorscan / PCRE2) */
     VG_OP_SQLI,      /* "sqli": SQL injection by grammar (detect_sqli.h) */
     VG_OP_XSS,       /* "xss": cross-site scripting by an HTML/JS lexer (detect_xss.h) */
+    VG_OP_PHRASES,   /* "phrases": any of a list of phrases occurs (CRS @pm) */
+    VG_OP_CONTAINS,  /* "contains": `value` occurs */
+    VG_OP_BEGINS,    /* "begins": the subject starts with `value` */
+    VG_OP_ENDS,      /* "ends": the subject ends with `value` */
+    VG_OP_EQUALS,    /* "equals": the subject is `value` */
+    VG_OP_WITHIN,    /* "within": the subject occurs in `value` */
+    VG_OP_EQ,        /* "eq" .. "le": the subject as an integer compared with `value` */
+    VG_OP_NE,
+    VG_OP_GT,
+    VG_OP_GE,
+    VG_OP_LT,
+    VG_OP_LE,
     VG_OP_COUNT
 };
 
-/* "regex", "sqli", "xss"; NULL when out of range. */
+/* Most transformations in one `transforms:` chain. */
+#define VG_RULE_MAX_TFN 16
+
+/*
+ * One condition of a rule: the rule's own (the fields of struct vg_rule) or one of its `chain:`
+ * conditions. A rule fires when all of its conditions hold on the same request.
+ */
+struct vg_cond {
+    uint32_t fields;          /* bit (1u << enum vg_field) */
+    char **header_names;      /* names of `header:NAME` fields */
+    size_t n_header_names;
+    char **exclude;           /* "args:password", "cookie:/^__utm/" ... */
+    size_t n_exclude;
+    enum vg_transform transform; /* VG_T_CHAIN: tfn[0, n_tfn) (enum vg_tfn values) */
+    int tfn[VG_RULE_MAX_TFN];
+    size_t n_tfn;
+    enum vg_rule_op op;
+    char *regex;              /* VG_OP_REGEX */
+    char *value;              /* contains .. within (text), eq .. le (integer text) */
+    long long num;            /* eq .. le */
+    char **phrases;           /* VG_OP_PHRASES (phrases and phrases_file together) */
+    size_t n_phrases;
+    bool caseless;
+    bool negate;
+};
+
+/* "regex", "sqli", "xss", "phrases", ...; NULL when out of range. */
 const char *vg_rule_op_name(enum vg_rule_op op);
 
 struct vg_rule {
@@ -115,7 +181,17 @@ struct vg_rule {
     size_t n_refs;
     struct vg_rule_example *examples;
     size_t n_examples;
-    char *source;        /* "file.yaml:12" where the rule was defined */
+    char *source;        /* "file.yaml:12" where the rule was defined (or `source:`) */
+    /* The rule language (docs/rules.md); zero/NULL for a rule that does not use it. */
+    struct vg_cond cond;  /* the rest of the rule's own condition: header_names, exclude, tfn,
+                             value, num, phrases, negate (its fields, transform, op, regex and
+                             caseless are the members above; those of cond are unused) */
+    struct vg_cond *chain; /* further conditions (`chain:`) */
+    size_t n_chain;
+    char *group;         /* rules of one group add their score once per request (the highest) */
+    char *author;        /* credited in hits */
+    bool extended;       /* needs the extended engine (new fields, operators, transforms,
+                            exclude, negate or chain) */
 };
 
 struct vg_ruleset;
@@ -171,6 +247,18 @@ const struct vg_rule *vg_detector_rule(const struct vg_detector *det, uint32_t i
 /* Comma-separated field names of compiled rule i, e.g. "args,cookie" (borrowed). */
 const char *vg_detector_rule_fields_text(const struct vg_detector *det, uint32_t i);
 
+/* The view of rule i's own condition: "decoded", "raw" or its transformation chain
+   ("urlDecodeUni,lowercase"; "none"), borrowed. */
+const char *vg_detector_rule_view(const struct vg_detector *det, uint32_t i);
+
+/*
+ * Scores rules by id as vg_detect_request scores its hits (each once; a `group` adds its
+ * highest score once): per class into class_scores[VG_CLASS_COUNT]; returns the total. Ids not
+ * in the detector add nothing.
+ */
+int vg_detector_score_ids(const struct vg_detector *det, const uint32_t *ids, size_t n,
+                          int *class_scores);
+
 /* Hex SHA-256 over the canonical text of the compiled rules (provenance). */
 const char *vg_detector_hash(const struct vg_detector *det);
 
@@ -195,16 +283,64 @@ struct vg_hit {
     const char *note;           /* lexer rules: what the lexer saw, e.g. "sqli single-quote
                                    tautology s&n=nc" (borrowed like subject); NULL for regex
                                    rules */
+    const char *view;           /* the view's name: "decoded", "raw", or the transformation
+                                   chain ("urlDecodeUni,lowercase"; "none" for the base value);
+                                   borrowed from the detector */
+    int allow;                  /* in vg_verdict.allowed: the allowlist entry that dropped it */
 };
 
+#define VG_MAX_ALLOWED 8
+
 struct vg_verdict {
-    int score;                  /* sum of the scores of the distinct rules that fired */
+    int score;                  /* sum of the scores of the distinct rules that fired (a
+                                   `group` of rules adds its highest score once), allowed hits
+                                   left out */
+    int class_scores[VG_CLASS_COUNT]; /* the same sum per class */
     uint32_t classes;           /* bit (1u << enum vg_class) per class of those rules */
     unsigned decode_flags;      /* VG_DEC_* seen while decoding the request's fields */
     unsigned n_hits;
     bool hits_truncated;        /* more than VG_MAX_HITS rules fired (all are scored) */
     struct vg_hit hits[VG_MAX_HITS]; /* in rule index order */
+    unsigned n_allowed;         /* hits an allowlist entry dropped (not scored; first
+                                   VG_MAX_ALLOWED kept, with .allow set) */
+    struct vg_hit allowed[VG_MAX_ALLOWED];
 };
+
+/* ---- allowlists ------------------------------------------------------------------------- */
+
+/*
+ * Allowlists (--allow FILE): YAML files of entries `{reason, paths, args, rules, sources}`
+ * (docs/rules.md, "Allowlists"). A hit is dropped before scoring when all the conditions an
+ * entry gives hold for it.
+ */
+struct vg_allowlist;
+
+/* Parses allowlist YAML text and appends its entries to *al (created when NULL). All or
+   nothing; err names the file and line. */
+vg_status vg_allowlist_load_yaml(struct vg_allowlist **al, const uint8_t *buf, size_t n,
+                                 const char *source_name, struct vg_error *err);
+vg_status vg_allowlist_load_path(struct vg_allowlist **al, const char *path,
+                                 struct vg_error *err);
+void vg_allowlist_free(struct vg_allowlist *al);
+size_t vg_allowlist_count(const struct vg_allowlist *al);
+/* Entry i's reason and "file:line" (borrowed); NULL when out of range. */
+const char *vg_allowlist_reason(const struct vg_allowlist *al, size_t i);
+const char *vg_allowlist_source(const struct vg_allowlist *al, size_t i);
+
+/* Gives det an allowlist (det owns it from now; replaces any earlier one). Call before the
+   detector is shared between threads. */
+void vg_detector_set_allowlist(struct vg_detector *det, struct vg_allowlist *al);
+const struct vg_allowlist *vg_detector_allowlist(const struct vg_detector *det);
+
+/* ---- detection --------------------------------------------------------------------------- */
+
+/*
+ * One view the extended engine computed for the last request (for explanations): the field,
+ * the instance name (argument, cookie or header name; may be empty), the view's name and
+ * bytes (borrowed from s until the next vg_detect_request). Returns false past the last.
+ */
+bool vg_detect_view(const struct vg_detect_scratch *s, size_t i, enum vg_field *field,
+                    struct vg_str *name, const char **view, struct vg_str *bytes);
 
 /*
  * Decodes the request's fields and runs every rule over them. *out is fully overwritten.

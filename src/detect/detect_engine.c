@@ -34,6 +34,12 @@
  * only when vg_decode_needed says it differs (otherwise it is the raw bytes, no copy). Each rule
  * counts once per request, at the first field where it fires.
  *
+ * Rules that use the rule language (transformation chains, the newer operators, negate, chain,
+ * exclude, the newer fields) are compiled and run by detect_lang.c after this engine's scan;
+ * both record hits here (vg_record_hit), where an allowlist entry may drop a hit without marking
+ * the rule fired. Scores are summed at the end (vg_score_rules: once per rule, once per
+ * `group`, per class). The structures shared with detect_lang.c live in detect_int.h.
+ *
  * Invariants: the detector is immutable after vg_detector_new and shared by threads; each
  * thread owns a vg_detect_scratch; once a scratch has grown to the longest request seen,
  * vg_detect_request allocates nothing.
@@ -44,151 +50,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <hs/hs.h>
-#include <pcre2.h>
 #include <sodium.h>
 
 #include "decode/decode.h"
 #include "detect/detect_int.h"
 #include "detect/detect_sqli.h"
 #include "detect/detect_xss.h"
-
-/* How a rule runs. */
-enum vg_rule_mode {
-    VG_MODE_EXACT = 0, /* Vectorscan, exact */
-    VG_MODE_PREFILTER, /* Vectorscan prefilter, confirmed by PCRE2 */
-    VG_MODE_PCRE,      /* PCRE2 alone (Vectorscan cannot even prefilter the pattern) */
-    VG_MODE_LEXER      /* an injection lexer (operator: sqli | xss), no pattern */
-};
-
-/* PCRE2 resource caps per match (Security note: bounds backtracking on hostile input). */
-#define VG_PCRE_MATCH_LIMIT 200000u
-#define VG_PCRE_HEAP_LIMIT_KIB 8192u
-#define VG_PCRE_JIT_STACK_MIN (32u * 1024u)
-#define VG_PCRE_JIT_STACK_MAX (512u * 1024u)
-
-/* The rules of one view that inspect one group of fields. */
-struct vg_group_db {
-    hs_database_t *db;  /* NULL when none of the group's rules runs in Vectorscan */
-    uint32_t *pcre;     /* the group's rules in VG_MODE_PCRE */
-    size_t n_pcre;
-};
-
-struct vg_view_db {
-    uint32_t fields;                     /* fields inspected by any rule of this view */
-    int8_t group[VG_F_COUNT];            /* field -> index in groups, -1 when no rule */
-    struct vg_group_db groups[VG_F_COUNT];
-    int n_groups;
-};
-
-struct vg_detector {
-    struct vg_ruleset *rs;    /* owned; rules [0, n_rules) are the compiled ones */
-    size_t n_rules;
-    pcre2_code **code;        /* per rule */
-    uint8_t *mode;            /* enum vg_rule_mode per rule */
-    struct vg_view_db views[VG_T_COUNT];
-    hs_scratch_t *proto;      /* prototype scratch, valid for every database */
-    pcre2_general_context *gctx;
-    int threshold;
-    int paranoia;
-    const char *cache_dir;    /* compiled-database cache (borrowed during vg_detector_new) */
-    char **fields_text;       /* per rule: "args,cookie" ... (for listings) */
-    uint32_t *lexers;         /* indexes of the lexer rules, in rule order */
-    size_t n_lexers;
-    uint32_t lex_fields[VG_T_COUNT]; /* fields some lexer rule of the view inspects */
-    char hash[2 * 32 + 1];
-};
-
-/* A Vectorscan match waiting for confirmation (collected by the callback). */
-struct vg_cand {
-    uint32_t rule;
-    uint32_t end;
-};
-
-#define VG_MEMO_SLOTS 2048u   /* entries per scratch (power of two) */
-#define VG_MEMO_MAX_LEN 144u  /* longest subject remembered */
-#define VG_MEMO_MAX_HITS 4u   /* subjects with more confirmed matches are not remembered */
-
-/* The confirmed matches of one subject in one (view, field group). */
-struct vg_memo {
-    uint64_t hash;            /* 0: empty slot (real hashes are odd) */
-    uint16_t len;
-    uint8_t view;
-    uint8_t group;
-    uint8_t n;
-    uint8_t lex_clean;        /* the group's lexer rules ran on the subject and found nothing */
-    struct vg_cand m[VG_MEMO_MAX_HITS];
-    uint8_t bytes[VG_MEMO_MAX_LEN];
-};
-
-#define VG_LMEMO_SLOTS 1024u /* lexer verdicts remembered per scratch (power of two) */
-#define VG_CMEMO_SLOTS 2048u /* clean raw subjects remembered per scratch (power of two) */
-
-/*
- * A raw field value whose decoded view nothing fired on (no regex match, lexers clean): seen
- * again, its decoded view is neither made nor scanned. Keyed by the raw bytes, the decode kind
- * and the field group of the decoded view; keeps the decode flags the value produced.
- */
-struct vg_cmemo {
-    uint64_t hash;            /* 0: empty slot */
-    uint16_t len;
-    uint8_t kind;             /* enum vg_decode_kind */
-    uint8_t group;
-    unsigned flags;           /* VG_DEC_* the decode of the value set */
-    uint8_t bytes[VG_MEMO_MAX_LEN];
-};
-
-/* A lexer's verdict on one short subject (see vg_lex_verdict). */
-struct vg_lmemo {
-    uint64_t hash;            /* 0: empty slot */
-    uint16_t len;
-    uint8_t op;               /* enum vg_rule_op */
-    uint8_t found;
-    uint16_t start, end;      /* span when found */
-    char note[48];
-    uint8_t bytes[VG_MEMO_MAX_LEN];
-};
-
-struct vg_detect_scratch {
-    const struct vg_detector *det;
-    hs_scratch_t *hs;
-    pcre2_match_data *md;
-    pcre2_match_context *mctx;
-    pcre2_jit_stack *jit;
-    uint32_t *fired;          /* per rule: epoch of the request in which it fired */
-    uint32_t epoch;
-    struct vg_hit *hits;      /* every rule that fired in this request (n_rules slots) */
-    size_t n_hits;
-    struct vg_cand *cand;     /* matches of one scan (n_rules slots) */
-    struct vg_memo *memo;     /* VG_MEMO_SLOTS entries */
-    uint64_t memo_seed;
-    uint8_t *dec;             /* decoded views of the current request */
-    size_t dec_cap;
-    size_t dec_used;
-    uint8_t *tmp;             /* decode work buffer */
-    size_t tmp_cap;
-    unsigned dec_flags;
-    int score;
-    uint32_t classes;
-    struct vg_sqli_state sqli; /* lexer states (fixed size, no allocation per value) */
-    struct vg_xss_state xss;
-    struct vg_lmemo *lmemo;    /* VG_LMEMO_SLOTS entries */
-    struct vg_cmemo *cmemo;    /* VG_CMEMO_SLOTS entries */
-    char (*notes)[48];         /* per lexer rule (det->lexers order): the note of its hit */
-};
-
-/* Context of one hs_scan call. Performance note: the callback only filters and records; it
-   never runs PCRE2 and never touches the Vectorscan scratch it runs in. */
-struct vg_scan_ctx {
-    const struct vg_rule *rules;
-    uint32_t n_rules;
-    uint32_t field_bit;
-    const uint32_t *fired;
-    uint32_t epoch;
-    struct vg_cand *cand;
-    uint32_t n_cand;
-};
 
 /* ---- PCRE2 allocation through the library allocator -------------------------------------- */
 
@@ -221,8 +88,9 @@ static vg_status vg_compile_pcre(struct vg_detector *det, size_t i, pcre2_compil
                                  pcre2_match_data *md, struct vg_error *err)
 {
     const struct vg_rule *r = &det->rs->rules[i];
-    if (r->op != VG_OP_REGEX)
-        return VG_OK; /* lexer rules have no pattern (det->code[i] stays NULL) */
+    if (r->op != VG_OP_REGEX || r->extended)
+        return VG_OK; /* lexer rules have no pattern (det->code[i] stays NULL); extended rules
+                         are compiled by detect_lang.c */
     int ec;
     PCRE2_SIZE off;
     uint32_t opts = r->caseless ? PCRE2_CASELESS : 0;
@@ -251,6 +119,10 @@ static vg_status vg_compile_pcre(struct vg_detector *det, size_t i, pcre2_compil
 static vg_status vg_classify_rule(struct vg_detector *det, size_t i, struct vg_error *err)
 {
     const struct vg_rule *r = &det->rs->rules[i];
+    if (r->extended) {
+        det->mode[i] = VG_MODE_EXT;
+        return VG_OK;
+    }
     if (r->op != VG_OP_REGEX) {
         det->mode[i] = VG_MODE_LEXER;
         return VG_OK;
@@ -293,14 +165,14 @@ static vg_status vg_classify_rule(struct vg_detector *det, size_t i, struct vg_e
 static bool vg_rule_in(const struct vg_detector *det, size_t i, enum vg_transform t, int f)
 {
     const struct vg_rule *r = &det->rs->rules[i];
-    return r->op == VG_OP_REGEX && r->transform == t && (r->fields & (1u << f));
+    return !r->extended && r->op == VG_OP_REGEX && r->transform == t && (r->fields & (1u << f));
 }
 
 /* True when rule i (of any operator) inspects field f in view t. */
 static bool vg_rule_on(const struct vg_detector *det, size_t i, enum vg_transform t, int f)
 {
     const struct vg_rule *r = &det->rs->rules[i];
-    return r->transform == t && (r->fields & (1u << f));
+    return !r->extended && r->transform == t && (r->fields & (1u << f));
 }
 
 /* True when fields f and g of view t have exactly the same rules (lexer rules included, so
@@ -322,6 +194,8 @@ static void vg_plan_view(struct vg_detector *det, enum vg_transform t)
     v->fields = 0;
     for (int f = 0; f < VG_F_COUNT; f++) {
         v->group[f] = -1;
+        if (t == VG_T_CHAIN || !(VG_F_LEGACY_MASK & (1u << f)))
+            continue; /* the extended engine's */
         bool any = false;
         for (size_t i = 0; i < det->n_rules && !any; i++)
             any = vg_rule_in(det, i, t, f);
@@ -434,6 +308,56 @@ static void vg_hsdb_store(const char *dir, const char *key, const hs_database_t 
         }
     }
     free(bytes); /* allocated by Vectorscan's default allocator */
+}
+
+vg_status vg_hsdb_build(const char *cache_dir, const char **exprs, const unsigned *flags,
+                        const unsigned *ids, unsigned k, hs_database_t **db, int *bad,
+                        char *msg, size_t msg_cap)
+{
+    *db = NULL;
+    *bad = -1;
+    char key[65], path[4200];
+    bool cached = cache_dir && (size_t)snprintf(path, sizeof path, "%s/", cache_dir) < sizeof path;
+    if (cached) {
+        vg_hsdb_key(exprs, flags, ids, k, key);
+        *db = vg_hsdb_load(cache_dir, key);
+        if (*db)
+            return VG_OK;
+        /* Performance note: a set Vectorscan refused before (one expression over its resource
+           limits in a multi-pattern compile) is remembered too, with the refused expression,
+           so that the demotions of a large imported rule set cost no compile next time. */
+        snprintf(path, sizeof path, "%s/%s.refused", cache_dir, key);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            int b = -1;
+            bool ok = fscanf(f, "%d", &b) == 1 && b >= 0 && (unsigned)b < k;
+            fclose(f);
+            if (ok) {
+                *bad = b;
+                snprintf(msg, msg_cap, "refused before (cached)");
+                return VG_E_REGEX;
+            }
+        }
+    }
+    hs_compile_error_t *ce = NULL;
+    if (hs_compile_multi(exprs, flags, ids, k, HS_MODE_BLOCK, NULL, db, &ce) == HS_SUCCESS) {
+        if (cached)
+            vg_hsdb_store(cache_dir, key, *db);
+        return VG_OK;
+    }
+    *db = NULL;
+    *bad = ce && ce->expression >= 0 && (unsigned)ce->expression < k ? ce->expression : -1;
+    snprintf(msg, msg_cap, "%s", ce && ce->message ? ce->message : "unknown error");
+    hs_free_compile_error(ce);
+    if (cached && *bad >= 0) {
+        (void)mkdir(cache_dir, 0700);
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fprintf(f, "%d\n", *bad);
+            fclose(f);
+        }
+    }
+    return VG_E_REGEX;
 }
 
 /*
@@ -560,6 +484,27 @@ static vg_status vg_plan_lexers(struct vg_detector *det, struct vg_error *err)
     return VG_OK;
 }
 
+/* Numbers the distinct `group` texts: det->group[i] for rule i, -1 without a group. */
+static vg_status vg_plan_groups(struct vg_detector *det, struct vg_error *err)
+{
+    det->group = vg_calloc(det->n_rules ? det->n_rules : 1, sizeof(*det->group));
+    if (!det->group)
+        return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+    int32_t n = 0;
+    for (size_t i = 0; i < det->n_rules; i++) {
+        const char *g = det->rs->rules[i].group;
+        det->group[i] = -1;
+        if (!g)
+            continue;
+        for (size_t j = 0; j < i && det->group[i] < 0; j++)
+            if (det->rs->rules[j].group && strcmp(det->rs->rules[j].group, g) == 0)
+                det->group[i] = det->group[j];
+        if (det->group[i] < 0)
+            det->group[i] = n++;
+    }
+    return VG_OK;
+}
+
 /* Appends the length-prefixed text s to b ("<len>:<bytes> "). */
 static vg_status vg_make_fields_text(struct vg_detector *det)
 {
@@ -569,12 +514,18 @@ static vg_status vg_make_fields_text(struct vg_detector *det)
     for (size_t i = 0; i < det->n_rules; i++) {
         struct vg_buf b;
         vg_buf_init(&b, 4096);
+        const struct vg_rule *r = &det->rs->rules[i];
         for (int f = 0; f < VG_F_COUNT; f++)
-            if (det->rs->rules[i].fields & (1u << f)) {
+            if ((r->fields & (1u << f)) && f != VG_F_HEADER) {
                 if (b.n)
                     vg_bputc(&b, ',');
                 vg_bputs(&b, vg_field_name((enum vg_field)f));
             }
+        for (size_t k = 0; k < r->cond.n_header_names; k++) {
+            if (b.n)
+                vg_bputc(&b, ',');
+            vg_bprintf(&b, "header:%s", r->cond.header_names[k]);
+        }
         if (b.err != VG_OK || !b.p) {
             vg_buf_fini(&b);
             det->fields_text[i] = vg_strdup("");
@@ -629,6 +580,8 @@ static vg_status vg_compute_hash(struct vg_detector *det)
             st = vg_hash_add(&b, "regex", r->regex);
         if (st == VG_OK)
             st = vg_hash_add(&b, "message", r->message);
+        if (st == VG_OK && (r->extended || r->group || r->author))
+            st = vg_rule_ext_text(r, &b); /* rules without the new keys hash as before */
         if (st == VG_OK)
             st = vg_buf_addc(&b, '\n');
     }
@@ -709,13 +662,17 @@ vg_status vg_detector_new_cached(struct vg_ruleset *rs, int paranoia, int thresh
     for (size_t i = 0; st == VG_OK && i < k; i++)
         st = vg_compile_pcre(det, i, cctx, md, err);
     pcre2_match_data_free(md);
-    pcre2_compile_context_free(cctx);
     for (size_t i = 0; st == VG_OK && i < k; i++)
         st = vg_classify_rule(det, i, err);
     if (st == VG_OK)
         st = vg_plan_lexers(det, err);
     if (st == VG_OK)
         st = vg_compile_views(det, err);
+    if (st == VG_OK)
+        st = vg_plan_groups(det, err);
+    if (st == VG_OK)
+        st = vg_xengine_new(det, cctx, err);
+    pcre2_compile_context_free(cctx);
     det->cache_dir = NULL;
     if (st == VG_OK && vg_make_fields_text(det) != VG_OK)
         st = vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
@@ -742,11 +699,31 @@ void vg_detector_free(struct vg_detector *det)
         vg_free(det->fields_text[i]);
     vg_free(det->fields_text);
     vg_free(det->lexers);
+    vg_free(det->group);
+    vg_xengine_free(det->x);
+    vg_allowlist_free(det->allow);
     vg_free_groups(det);
     hs_free_scratch(det->proto);
     pcre2_general_context_free(det->gctx);
     vg_ruleset_free(det->rs);
     vg_free(det);
+}
+
+/* Gives det an allowlist (owned from now on). */
+void vg_detector_set_allowlist(struct vg_detector *det, struct vg_allowlist *al)
+{
+    if (!det) {
+        vg_allowlist_free(al);
+        return;
+    }
+    if (det->allow != al)
+        vg_allowlist_free(det->allow);
+    det->allow = al;
+}
+
+const struct vg_allowlist *vg_detector_allowlist(const struct vg_detector *det)
+{
+    return det ? det->allow : NULL;
 }
 
 /* Score at or above which a request is an attack. */
@@ -775,6 +752,43 @@ const char *vg_detector_rule_fields_text(const struct vg_detector *det, uint32_t
     if (!det || i >= det->n_rules || !det->fields_text)
         return "";
     return det->fields_text[i];
+}
+
+/* The view of rule i's own condition: "decoded", "raw" or its transformations (borrowed). */
+const char *vg_detector_rule_view(const struct vg_detector *det, uint32_t i)
+{
+    if (!det || i >= det->n_rules)
+        return "";
+    const struct vg_rule *r = &det->rs->rules[i];
+    if (r->transform == VG_T_CHAIN && det->x)
+        return vg_xengine_rule_view(det, i);
+    return vg_transform_name(r->transform);
+}
+
+static void vg_score_rules(const struct vg_detector *det, const struct vg_hit *hits, size_t n,
+                           int *score, int *class_scores, uint32_t *classes);
+
+int vg_detector_score_ids(const struct vg_detector *det, const uint32_t *ids, size_t n,
+                          int *class_scores)
+{
+    struct vg_hit hits[VG_MAX_HITS];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < VG_MAX_HITS; i++)
+        for (size_t r = 0; r < det->n_rules; r++)
+            if (det->rs->rules[r].id == ids[i]) {
+                memset(&hits[k], 0, sizeof(hits[k]));
+                hits[k++].rule = (uint32_t)r;
+                break;
+            }
+    struct {
+        int score;
+        int class_scores[VG_CLASS_COUNT];
+        uint32_t classes;
+    } acc;
+    memset(&acc, 0, sizeof acc);
+    vg_score_rules(det, hits, k, &acc.score, acc.class_scores, &acc.classes);
+    memcpy(class_scores, acc.class_scores, sizeof acc.class_scores);
+    return acc.score;
 }
 
 /* Hex SHA-256 of the compiled rules (64 characters; borrowed, valid while det lives). */
@@ -814,6 +828,8 @@ vg_status vg_detect_scratch_new(const struct vg_detector *det, struct vg_detect_
               s->md && s->mctx;
     if (ok && det->proto && hs_clone_scratch(det->proto, &s->hs) != HS_SUCCESS)
         ok = false;
+    if (ok && det->x && vg_xscratch_new(det, &s->x) != VG_OK)
+        ok = false;
     if (!ok) {
         vg_detect_scratch_free(s);
         return VG_E_NOMEM;
@@ -842,6 +858,7 @@ void vg_detect_scratch_free(struct vg_detect_scratch *s)
     vg_free(s->lmemo);
     vg_free(s->cmemo);
     vg_free(s->notes);
+    vg_xscratch_free(s->x);
     vg_free(s->dec);
     vg_free(s->tmp);
     vg_free(s);
@@ -871,11 +888,18 @@ static int vg_on_match(unsigned int id, unsigned long long from, unsigned long l
  * matched: the cheaper engine already saw the pattern's outline, and an attacker must not be
  * able to hide a payload by making it expensive to confirm.
  */
-static bool vg_pcre_run(const struct vg_detector *det, struct vg_detect_scratch *s, uint32_t i,
-                        struct vg_str subject, size_t *start, size_t *end, bool limit_is_match)
+bool vg_pcre_run(const struct vg_detector *det, struct vg_detect_scratch *s, uint32_t i,
+                 struct vg_str subject, size_t *start, size_t *end, bool limit_is_match)
 {
-    int rc = pcre2_match(det->code[i], subject.p ? subject.p : (PCRE2_SPTR) "", subject.n, 0, 0,
-                         s->md, s->mctx);
+    return vg_pcre_run_code(det->code[i], s, subject, start, end, limit_is_match);
+}
+
+/* vg_pcre_run with a given code (the extended engine's conditions). */
+bool vg_pcre_run_code(const pcre2_code *code, struct vg_detect_scratch *s,
+                      struct vg_str subject, size_t *start, size_t *end, bool limit_is_match)
+{
+    int rc = pcre2_match(code, subject.p ? subject.p : (PCRE2_SPTR) "", subject.n, 0, 0, s->md,
+                         s->mctx);
     if (rc >= 0) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
         *start = ov[0] <= subject.n ? ov[0] : subject.n;
@@ -888,13 +912,24 @@ static bool vg_pcre_run(const struct vg_detector *det, struct vg_detect_scratch 
     return limit_is_match;
 }
 
-static void vg_record_hit(struct vg_detect_scratch *s, uint32_t rule, enum vg_field field,
-                          enum vg_transform t, struct vg_str name, struct vg_str subject,
-                          size_t end)
+struct vg_hit *vg_record_hit(struct vg_detect_scratch *s, uint32_t rule, enum vg_field field,
+                             enum vg_transform t, struct vg_str name, struct vg_str subject,
+                             size_t end)
 {
-    const struct vg_rule *r = &s->det->rs->rules[rule];
-    s->fired[rule] = s->epoch;
-    struct vg_hit *h = &s->hits[s->n_hits++];
+    struct vg_hit tmp = {.rule = rule, .field = field, .name = name};
+    int allow = s->det->allow ? vg_allowlist_match(s->det->allow, s->det, s->req, &tmp) : -1;
+    struct vg_hit *h;
+    if (allow >= 0) {
+        /* Security note: an allowed hit does not mark the rule fired, so the rule still counts
+           in any other field it matches (a payload in an allowed argument cannot hide one in
+           another). Allowed hits are kept apart, not scored. */
+        h = s->n_allowed < VG_MAX_ALLOWED ? &s->allowed[s->n_allowed] : &s->allow_sink;
+        if (s->n_allowed < UINT_MAX)
+            s->n_allowed++;
+    } else {
+        s->fired[rule] = s->epoch;
+        h = &s->hits[s->n_hits++];
+    }
     h->rule = rule;
     h->field = field;
     h->transform = t;
@@ -903,8 +938,9 @@ static void vg_record_hit(struct vg_detect_scratch *s, uint32_t rule, enum vg_fi
     h->match_start = end;
     h->match_end = end;
     h->note = NULL;
-    s->score += r->score;
-    s->classes |= 1u << r->class_;
+    h->view = vg_transform_name(t);
+    h->allow = allow;
+    return h;
 }
 
 /*
@@ -1025,9 +1061,8 @@ static vg_status vg_scan_view(struct vg_detect_scratch *s, enum vg_transform t,
  * injection. The pre-check runs first; a short subject that passes it is looked up in the
  * scratch's lexer memo (verified byte for byte, so the memo changes speed, never results).
  */
-static bool vg_lex_verdict(struct vg_detect_scratch *s, enum vg_rule_op op,
-                           struct vg_str subject, size_t *a, size_t *b, char *note,
-                           size_t note_cap)
+bool vg_lex_verdict(struct vg_detect_scratch *s, enum vg_rule_op op, struct vg_str subject,
+                    size_t *a, size_t *b, char *note, size_t note_cap)
 {
     bool pre = op == VG_OP_SQLI ? vg_sqli_precheck(subject.p, subject.n)
                                 : vg_xss_precheck(subject.p, subject.n);
@@ -1117,8 +1152,7 @@ static bool vg_scan_lexers(struct vg_detect_scratch *s, enum vg_transform t,
             b = subject.n;
         if (a > b)
             a = b;
-        vg_record_hit(s, i, field, t, name, subject, b);
-        struct vg_hit *h = &s->hits[s->n_hits - 1];
+        struct vg_hit *h = vg_record_hit(s, i, field, t, name, subject, b);
         h->match_start = a;
         memcpy(s->notes[k], notes[r->op], sizeof(*s->notes));
         h->note = s->notes[k];
@@ -1272,6 +1306,36 @@ static int vg_cmp_hits(const void *a, const void *b)
 }
 
 /*
+ * Scores the hits (in rule order): each rule adds its score once; the rules of one `group` add
+ * the highest score among them once (ties: the first rule). Fills score, class_scores and
+ * classes of v.
+ */
+static void vg_score_rules(const struct vg_detector *det, const struct vg_hit *hits, size_t n,
+                           int *score, int *class_scores, uint32_t *classes)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t ri = hits[i].rule;
+        const struct vg_rule *r = &det->rs->rules[ri];
+        *classes |= 1u << r->class_;
+        int32_t g = det->group[ri];
+        if (g >= 0) {
+            bool beaten = false;
+            for (size_t j = 0; j < n && !beaten; j++) {
+                uint32_t rj = hits[j].rule;
+                if (j == i || det->group[rj] != g)
+                    continue;
+                int sj = det->rs->rules[rj].score;
+                beaten = sj > r->score || (sj == r->score && j < i);
+            }
+            if (beaten)
+                continue;
+        }
+        *score += r->score;
+        class_scores[r->class_] += r->score;
+    }
+}
+
+/*
  * Decodes the request's fields and runs every rule over them; *out is fully overwritten (unused
  * hit slots are zeroed). Hits borrow from the request line and from s until the next
  * call with s. Returns VG_OK, VG_E_NOMEM (decode buffers could not grow) or VG_E_INTERNAL
@@ -1281,10 +1345,12 @@ vg_status vg_detect_request(const struct vg_detector *det, struct vg_detect_scra
                             const struct vg_request *req, struct vg_verdict *out)
 {
     out->score = 0;
+    memset(out->class_scores, 0, sizeof(out->class_scores));
     out->classes = 0;
     out->decode_flags = 0;
     out->n_hits = 0;
     out->hits_truncated = false;
+    out->n_allowed = 0;
     if (VG_NEVER(s->det != det)) {
         memset(out->hits, 0, sizeof(out->hits));
         return VG_E_INVAL;
@@ -1319,6 +1385,8 @@ vg_status vg_detect_request(const struct vg_detector *det, struct vg_detect_scra
     s->dec_flags = 0;
     s->score = 0;
     s->classes = 0;
+    s->req = req;
+    s->n_allowed = 0;
 
     const struct vg_str none = VG_STR_NULL;
     st = vg_scan_field(s, VG_F_METHOD, VG_DECODE_HEADER, none, req->method);
@@ -1344,13 +1412,23 @@ vg_status vg_detect_request(const struct vg_detector *det, struct vg_detect_scra
         st = vg_scan_field(s, VG_F_PROTOCOL, VG_DECODE_HEADER, none, req->protocol);
     if (st == VG_OK)
         st = vg_scan_field(s, VG_F_REQUEST_LINE, VG_DECODE_HEADER, none, req->request);
+    if (st == VG_OK && det->x)
+        st = vg_xengine_run(s);
     if (st != VG_OK) {
         memset(out->hits, 0, sizeof(out->hits));
+        memset(out->allowed, 0, sizeof(out->allowed));
         return st;
     }
 
     if (s->n_hits > 1)
         qsort(s->hits, s->n_hits, sizeof(*s->hits), vg_cmp_hits);
+    /* Hits an allowlist dropped (vg_record_hit) are reported apart, unscored. */
+    out->n_allowed = s->n_allowed < VG_MAX_ALLOWED ? s->n_allowed : VG_MAX_ALLOWED;
+    if (out->n_allowed)
+        memcpy(out->allowed, s->allowed, out->n_allowed * sizeof(*out->allowed));
+    memset(out->allowed + out->n_allowed, 0,
+           (VG_MAX_ALLOWED - out->n_allowed) * sizeof(*out->allowed));
+    vg_score_rules(det, s->hits, s->n_hits, &out->score, out->class_scores, &out->classes);
     size_t keep = s->n_hits < VG_MAX_HITS ? s->n_hits : VG_MAX_HITS;
     if (keep)
         memcpy(out->hits, s->hits, keep * sizeof(*s->hits));
@@ -1358,8 +1436,6 @@ vg_status vg_detect_request(const struct vg_detector *det, struct vg_detect_scra
     memset(out->hits + keep, 0, (VG_MAX_HITS - keep) * sizeof(*out->hits));
     out->n_hits = (unsigned)keep;
     out->hits_truncated = s->n_hits > VG_MAX_HITS;
-    out->score = s->score;
-    out->classes = s->classes;
     out->decode_flags = s->dec_flags;
     return VG_OK;
 }
@@ -1374,8 +1450,9 @@ void vg_detect_spans(const struct vg_detector *det, struct vg_detect_scratch *s,
 {
     for (unsigned k = 0; k < v->n_hits && k < VG_MAX_HITS; k++) {
         struct vg_hit *h = &v->hits[k];
-        if (h->rule >= det->n_rules || det->mode[h->rule] == VG_MODE_LEXER)
-            continue; /* lexer hits carry their exact span already */
+        if (h->rule >= det->n_rules || det->mode[h->rule] == VG_MODE_LEXER ||
+            det->mode[h->rule] == VG_MODE_EXT)
+            continue; /* lexer and extended hits carry their exact span already */
         size_t a, b;
         if (vg_pcre_run(det, s, h->rule, h->subject, &a, &b, false)) {
             h->match_start = a;
@@ -1398,7 +1475,6 @@ static vg_status vg_example_request(const struct vg_rule_example *ex, struct vg_
     if (st != VG_OK)
         return st;
     memset(req, 0, sizeof(*req));
-    req->status = -1;
     req->bytes = -1;
     req->line = vg_str_make(line->p, line->n);
     req->request = req->line;
@@ -1407,6 +1483,32 @@ static vg_status vg_example_request(const struct vg_rule_example *ex, struct vg_
         req->user_agent = vg_str_make(ex->user_agent, strlen(ex->user_agent));
     if (ex->referer)
         req->referer = vg_str_make(ex->referer, strlen(ex->referer));
+    if (ex->body)
+        req->body = vg_str_make(ex->body, strlen(ex->body));
+    if (ex->cookie)
+        req->cookie = vg_str_make(ex->cookie, strlen(ex->cookie));
+    if (ex->content_type)
+        req->content_type = vg_str_make(ex->content_type, strlen(ex->content_type));
+    if (ex->host)
+        req->host = vg_str_make(ex->host, strlen(ex->host));
+    req->status = ex->status;
+    for (size_t i = 0; i < ex->n_headers && req->n_headers < VG_REQ_MAX_HEADERS; i++) {
+        /* Headers vg_request has a field for go there, as a log format would put them. */
+        struct vg_str nm = vg_str_make(ex->header_names[i], strlen(ex->header_names[i]));
+        struct vg_str val = vg_str_make(ex->header_values[i], strlen(ex->header_values[i]));
+        if (vg_str_ieq(nm, vg_str_make("User-Agent", 10)))
+            req->user_agent = val;
+        else if (vg_str_ieq(nm, vg_str_make("Referer", 7)))
+            req->referer = val;
+        else if (vg_str_ieq(nm, vg_str_make("Host", 4)))
+            req->host = val;
+        else if (vg_str_ieq(nm, vg_str_make("Cookie", 6)))
+            req->cookie = val;
+        else if (vg_str_ieq(nm, vg_str_make("Content-Type", 12)))
+            req->content_type = val;
+        else
+            req->headers[req->n_headers++] = (struct vg_header){nm, val};
+    }
     return VG_OK;
 }
 

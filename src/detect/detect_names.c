@@ -13,6 +13,7 @@ static const char *const vg_class_names[VG_CLASS_COUNT] = {
     [VG_CLASS_RFI] = "rfi",     [VG_CLASS_CMDI] = "cmdi",   [VG_CLASS_CODE] = "code",
     [VG_CLASS_SSTI] = "ssti",   [VG_CLASS_PROBE] = "probe", [VG_CLASS_TOOL] = "tool",
     [VG_CLASS_SCAN] = "scan",   [VG_CLASS_BRUTEFORCE] = "bruteforce", [VG_CLASS_FLOOD] = "flood",
+    [VG_CLASS_PROTOCOL] = "protocol", [VG_CLASS_SESSION] = "session",
 };
 
 static const char *const vg_field_names[VG_F_COUNT] = {
@@ -22,11 +23,17 @@ static const char *const vg_field_names[VG_F_COUNT] = {
     [VG_F_REFERER] = "referer",       [VG_F_HOST] = "host",
     [VG_F_COOKIE] = "cookie",         [VG_F_BODY] = "body",
     [VG_F_PROTOCOL] = "protocol",     [VG_F_REQUEST_LINE] = "request_line",
+    [VG_F_BASENAME] = "basename",     [VG_F_TARGET] = "target",
+    [VG_F_COOKIE_NAMES] = "cookie_names", [VG_F_CONTENT_TYPE] = "content_type",
+    [VG_F_HEADER] = "header",         [VG_F_HEADERS] = "headers",
+    [VG_F_HEADER_NAMES] = "header_names", [VG_F_LINE] = "line",
+    [VG_F_STATUS] = "status",
 };
 
 static const char *const vg_transform_names[VG_T_COUNT] = {
     [VG_T_DECODED] = "decoded",
     [VG_T_RAW] = "raw",
+    [VG_T_CHAIN] = "transforms",
 };
 
 /* Looks name up in a table of n names; returns its index or -1. */
@@ -88,9 +95,21 @@ static const char *const vg_rule_op_names[VG_OP_COUNT] = {
     [VG_OP_REGEX] = "regex",
     [VG_OP_SQLI] = "sqli",
     [VG_OP_XSS] = "xss",
+    [VG_OP_PHRASES] = "phrases",
+    [VG_OP_CONTAINS] = "contains",
+    [VG_OP_BEGINS] = "begins",
+    [VG_OP_ENDS] = "ends",
+    [VG_OP_EQUALS] = "equals",
+    [VG_OP_WITHIN] = "within",
+    [VG_OP_EQ] = "eq",
+    [VG_OP_NE] = "ne",
+    [VG_OP_GT] = "gt",
+    [VG_OP_GE] = "ge",
+    [VG_OP_LT] = "lt",
+    [VG_OP_LE] = "le",
 };
 
-/* "regex", "sqli" or "xss"; NULL when op is out of range. */
+/* "regex", "sqli", "xss", "phrases" ...; NULL when op is out of range. */
 const char *vg_rule_op_name(enum vg_rule_op op)
 {
     return (unsigned)op < VG_OP_COUNT ? vg_rule_op_names[op] : NULL;

@@ -33,13 +33,37 @@ vg_status vg_ruleset_new(struct vg_ruleset **out)
     return *out ? VG_OK : VG_E_NOMEM;
 }
 
+static void vg_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        vg_free(v[i]);
+    vg_free(v);
+}
+
 static void vg_example_fini(struct vg_rule_example *e)
 {
     vg_free(e->target);
     vg_free(e->method);
     vg_free(e->user_agent);
     vg_free(e->referer);
+    vg_free(e->body);
+    vg_free(e->cookie);
+    vg_free(e->content_type);
+    vg_free(e->host);
+    vg_strv_free(e->header_names, e->n_headers);
+    vg_strv_free(e->header_values, e->n_headers);
     memset(e, 0, sizeof(*e));
+}
+
+/* Frees everything a condition owns and zeroes it. */
+static void vg_cond_fini(struct vg_cond *cd)
+{
+    vg_strv_free(cd->header_names, cd->n_header_names);
+    vg_strv_free(cd->exclude, cd->n_exclude);
+    vg_strv_free(cd->phrases, cd->n_phrases);
+    vg_free(cd->regex);
+    vg_free(cd->value);
+    memset(cd, 0, sizeof(*cd));
 }
 
 void vg_rule_fini(struct vg_rule *r)
@@ -49,6 +73,12 @@ void vg_rule_fini(struct vg_rule *r)
     vg_free(r->message);
     vg_free(r->regex);
     vg_free(r->source);
+    vg_free(r->group);
+    vg_free(r->author);
+    vg_cond_fini(&r->cond);
+    for (size_t i = 0; i < r->n_chain; i++)
+        vg_cond_fini(&r->chain[i]);
+    vg_free(r->chain);
     for (size_t i = 0; i < r->n_refs; i++)
         vg_free(r->refs[i]);
     vg_free(r->refs);
@@ -298,15 +328,67 @@ static int vg_ykey_index(struct vg_yctx *c, const yaml_node_t *k, const char *co
 
 /* ---- examples ---------------------------------------------------------------------------- */
 
-enum { VG_EX_TARGET, VG_EX_METHOD, VG_EX_UA, VG_EX_REFERER };
-static const char *const vg_example_keys[] = {"target", "method", "user_agent", "referer"};
+enum {
+    VG_EX_TARGET,
+    VG_EX_METHOD,
+    VG_EX_UA,
+    VG_EX_REFERER,
+    VG_EX_BODY,
+    VG_EX_COOKIE,
+    VG_EX_CONTENT_TYPE,
+    VG_EX_HOST,
+    VG_EX_STATUS,
+    VG_EX_HEADERS
+};
+static const char *const vg_example_keys[] = {
+    "target", "method", "user_agent", "referer", "body",
+    "cookie", "content_type", "host", "status", "headers",
+};
 
-/* Parses one example: a target string, or a mapping of target/method/user_agent/referer. */
+/* Parses an example's `headers: {name: value, ...}`. */
+static vg_status vg_parse_example_headers(struct vg_yctx *c, const yaml_node_t *v,
+                                          struct vg_rule_example *ex)
+{
+    if (v->type != YAML_MAPPING_NODE)
+        return vg_yerr(c, v, "an example's `headers` is a mapping of name: value");
+    size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    if (cnt > 64)
+        return vg_yerr(c, v, "an example has more than 64 headers");
+    ex->header_names = vg_calloc(cnt + 1, sizeof(char *));
+    ex->header_values = vg_calloc(cnt + 1, sizeof(char *));
+    if (!ex->header_names || !ex->header_values) {
+        c->st = VG_E_NOMEM;
+        return vg_error_set(c->err, VG_E_NOMEM, c->src, 0, "out of memory");
+    }
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+         p++) {
+        const yaml_node_t *k = vg_ykey(c, p, v);
+        if (!k)
+            return c->st;
+        const yaml_node_t *val = vg_yget(c, p->value, k);
+        if (!val)
+            return c->st;
+        size_t i = ex->n_headers++;
+        vg_status st = vg_ystr(c, k, "header name", &ex->header_names[i]);
+        if (st == VG_OK)
+            st = vg_ystr(c, val, "header value", &ex->header_values[i]);
+        if (st != VG_OK)
+            return st;
+        for (const char *q = ex->header_names[i]; *q; q++)
+            if (*q <= ' ' || *q >= 0x7f || *q == ':')
+                return vg_yerr(c, k, "an example's header name must be one printable word");
+    }
+    return VG_OK;
+}
+
+/* Parses one example: a target string, or a mapping (target, method, user_agent, referer,
+   body, cookie, content_type, host, status, headers). */
 static vg_status vg_parse_example(struct vg_yctx *c, const yaml_node_t *n, bool must_match,
                                   struct vg_rule_example *ex)
 {
     memset(ex, 0, sizeof(*ex));
     ex->must_match = must_match;
+    ex->status = -1;
     if (vg_yis_scalar(n))
         return vg_ystr(c, n, "example", &ex->target);
     if (n->type != YAML_MAPPING_NODE)
@@ -324,11 +406,24 @@ static vg_status vg_parse_example(struct vg_yctx *c, const yaml_node_t *n, bool 
         const yaml_node_t *v = vg_yget(c, p->value, k);
         if (!v)
             return c->st;
-        char **dst = ki == VG_EX_TARGET   ? &ex->target
-                     : ki == VG_EX_METHOD ? &ex->method
-                     : ki == VG_EX_UA     ? &ex->user_agent
-                                          : &ex->referer;
-        vg_status st = vg_ystr(c, v, vg_example_keys[ki], dst);
+        vg_status st = VG_OK;
+        if (ki == VG_EX_STATUS) {
+            long long x = 0;
+            st = vg_yint(c, v, "status", 100, 999, &x);
+            ex->status = (int)x;
+        } else if (ki == VG_EX_HEADERS) {
+            st = vg_parse_example_headers(c, v, ex);
+        } else {
+            char **dst = ki == VG_EX_TARGET         ? &ex->target
+                         : ki == VG_EX_METHOD       ? &ex->method
+                         : ki == VG_EX_UA           ? &ex->user_agent
+                         : ki == VG_EX_REFERER      ? &ex->referer
+                         : ki == VG_EX_BODY         ? &ex->body
+                         : ki == VG_EX_COOKIE       ? &ex->cookie
+                         : ki == VG_EX_CONTENT_TYPE ? &ex->content_type
+                                                    : &ex->host;
+            st = vg_ystr(c, v, vg_example_keys[ki], dst);
+        }
         if (st != VG_OK)
             return st;
     }
@@ -390,66 +485,7 @@ static vg_status vg_parse_examples(struct vg_yctx *c, const yaml_node_t *n, stru
     return VG_OK;
 }
 
-/* ---- rules ------------------------------------------------------------------------------- */
-
-enum {
-    VG_RK_ID,
-    VG_RK_MESSAGE,
-    VG_RK_CLASS,
-    VG_RK_SEVERITY,
-    VG_RK_SCORE,
-    VG_RK_PARANOIA,
-    VG_RK_FIELDS,
-    VG_RK_TRANSFORM,
-    VG_RK_REGEX,
-    VG_RK_CASELESS,
-    VG_RK_REFERENCES,
-    VG_RK_EXAMPLES,
-    VG_RK_OPERATOR
-};
-static const char *const vg_rule_keys[] = {
-    "id",       "message",   "class", "severity", "score",      "paranoia",
-    "fields",   "transform", "regex", "caseless", "references", "examples",
-    "operator",
-};
-
-struct vg_severity_name {
-    const char *name;
-    int score;
-};
-/* CRS anomaly scores per severity. */
-static const struct vg_severity_name vg_severities[] = {
-    {"critical", 5}, {"error", 4}, {"warning", 3}, {"notice", 2},
-};
-
-static vg_status vg_parse_fields(struct vg_yctx *c, const yaml_node_t *v, uint32_t *fields)
-{
-    size_t cnt = 0;
-    vg_status st = vg_yseq(c, v, "fields", &cnt);
-    if (st != VG_OK)
-        return st;
-    if (cnt == 0)
-        return vg_yerr(c, v, "`fields` may not be empty");
-    uint32_t mask = 0;
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-         it++) {
-        const yaml_node_t *f = vg_yget(c, *it, v);
-        if (!f)
-            return c->st;
-        char name[32];
-        struct vg_str s = vg_yis_scalar(f) ? vg_yscalar(f) : VG_STR_NULL;
-        enum vg_field fld;
-        if (!vg_yis_scalar(f) || s.n == 0 || s.n >= sizeof name)
-            return vg_yerr(c, f, "unknown field in `fields` (see docs/rules.md)");
-        memcpy(name, s.p, s.n);
-        name[s.n] = 0;
-        if (strlen(name) != s.n || !vg_field_parse(name, &fld))
-            return vg_yerr(c, f, "unknown field `%s` in `fields`", name);
-        mask |= 1u << fld;
-    }
-    *fields = mask;
-    return VG_OK;
-}
+/* ---- references ---------------------------------------------------------------------- */
 
 static vg_status vg_parse_refs(struct vg_yctx *c, const yaml_node_t *v, struct vg_rule *r)
 {
@@ -487,6 +523,479 @@ static void vg_yword(const yaml_node_t *n, char *out, size_t cap)
     out[m] = 0;
 }
 
+/* ---- conditions -------------------------------------------------------------------------- */
+
+/* Keys of a condition: a rule's own and each item of `chain:`. */
+enum {
+    VG_CK_FIELDS,
+    VG_CK_EXCLUDE,
+    VG_CK_TRANSFORM,
+    VG_CK_TRANSFORMS,
+    VG_CK_OPERATOR,
+    VG_CK_REGEX,
+    VG_CK_VALUE,
+    VG_CK_PHRASES,
+    VG_CK_PHRASES_FILE,
+    VG_CK_CASELESS,
+    VG_CK_NEGATE,
+    VG_CK_COUNT
+};
+static const char *const vg_cond_keys[] = {
+    "fields", "exclude", "transform", "transforms", "operator", "regex",
+    "value",  "phrases", "phrases_file", "caseless", "negate",
+};
+
+/* Rule keys beyond the condition keys (their index in `seen` is VG_CK_COUNT + k). */
+enum {
+    VG_RK_ID,
+    VG_RK_MESSAGE,
+    VG_RK_CLASS,
+    VG_RK_SEVERITY,
+    VG_RK_SCORE,
+    VG_RK_PARANOIA,
+    VG_RK_REFERENCES,
+    VG_RK_EXAMPLES,
+    VG_RK_CHAIN,
+    VG_RK_GROUP,
+    VG_RK_AUTHOR,
+    VG_RK_SOURCE,
+    VG_RK_COUNT
+};
+static const char *const vg_rule_keys[] = {
+    "id",       "message",  "class", "severity", "score",  "paranoia",
+    "references", "examples", "chain", "group",  "author", "source",
+};
+
+struct vg_severity_name {
+    const char *name;
+    int score;
+};
+/* CRS anomaly scores per severity. */
+static const struct vg_severity_name vg_severities[] = {
+    {"critical", 5}, {"error", 4}, {"warning", 3}, {"notice", 2},
+};
+
+static vg_status vg_ynomem(struct vg_yctx *c)
+{
+    c->st = VG_E_NOMEM;
+    return vg_error_set(c->err, VG_E_NOMEM, c->src, 0, "out of memory");
+}
+
+/* Appends a copy of (p, n) to the string vector *v (count *n_v). */
+static vg_status vg_strv_add(struct vg_yctx *c, char ***v, size_t *n_v, const char *p, size_t n)
+{
+    if (*n_v >= VG_RULE_MAX_RULES)
+        return vg_yerr(c, NULL, "list too long");
+    char **nv = vg_realloc(*v, (*n_v + 1) * sizeof(char *));
+    if (!nv)
+        return vg_ynomem(c);
+    *v = nv;
+    nv[*n_v] = vg_strndup(p, n);
+    if (!nv[*n_v])
+        return vg_ynomem(c);
+    (*n_v)++;
+    return VG_OK;
+}
+
+/* `fields: [args, header:Referer, ...]` */
+static vg_status vg_parse_fields(struct vg_yctx *c, const yaml_node_t *v, struct vg_cond *cd)
+{
+    size_t cnt = 0;
+    vg_status st = vg_yseq(c, v, "fields", &cnt);
+    if (st != VG_OK)
+        return st;
+    if (cnt == 0)
+        return vg_yerr(c, v, "`fields` may not be empty");
+    uint32_t mask = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        const yaml_node_t *f = vg_yget(c, *it, v);
+        if (!f)
+            return c->st;
+        char name[32];
+        struct vg_str s = vg_yis_scalar(f) ? vg_yscalar(f) : VG_STR_NULL;
+        enum vg_field fld;
+        if (vg_yis_scalar(f) && s.n > 7 && memcmp(s.p, "header:", 7) == 0) {
+            for (size_t i = 7; i < s.n; i++)
+                if (s.p[i] <= ' ' || s.p[i] >= 0x7f || s.p[i] == ':')
+                    return vg_yerr(c, f, "bad header name in `fields`");
+            st = vg_strv_add(c, &cd->header_names, &cd->n_header_names, (const char *)s.p + 7,
+                             s.n - 7);
+            if (st != VG_OK)
+                return st;
+            mask |= 1u << VG_F_HEADER;
+            continue;
+        }
+        if (!vg_yis_scalar(f) || s.n == 0 || s.n >= sizeof name)
+            return vg_yerr(c, f, "unknown field in `fields` (see docs/rules.md)");
+        memcpy(name, s.p, s.n);
+        name[s.n] = 0;
+        if (strlen(name) != s.n || !vg_field_parse(name, &fld) || fld == VG_F_HEADER)
+            return vg_yerr(c, f, "unknown field `%s` in `fields`%s", name,
+                           strcmp(name, "header") == 0 ? " (write header:NAME)" : "");
+        mask |= 1u << fld;
+    }
+    cd->fields = mask;
+    return VG_OK;
+}
+
+/* Field families an exclusion can name: the collection fields. */
+static bool vg_exclude_field_ok(const char *p, size_t n)
+{
+    static const char *const names[] = {"args",   "args_names", "cookie",      "cookie_names",
+                                        "header", "headers",    "header_names"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(names); i++)
+        if (strlen(names[i]) == n && memcmp(names[i], p, n) == 0)
+            return true;
+    return false;
+}
+
+/* `exclude: ["args:password", "cookie:/^__utm/"]` */
+static vg_status vg_parse_exclude(struct vg_yctx *c, const yaml_node_t *v, struct vg_cond *cd)
+{
+    size_t cnt = 0;
+    vg_status st = vg_yseq(c, v, "exclude", &cnt);
+    if (st != VG_OK)
+        return st;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        const yaml_node_t *f = vg_yget(c, *it, v);
+        if (!f)
+            return c->st;
+        char *x = NULL;
+        st = vg_ystr(c, f, "exclude", &x);
+        if (st != VG_OK)
+            return st;
+        const char *colon = strchr(x, ':');
+        size_t nl = colon ? strlen(colon + 1) : 0;
+        bool ok = colon && nl > 0 && vg_exclude_field_ok(x, (size_t)(colon - x));
+        if (ok && colon[1] == '/' && (nl < 3 || colon[nl] != '/'))
+            ok = false;
+        if (!ok) {
+            vg_free(x);
+            return vg_yerr(c, f, "`exclude` items are FIELD:NAME or FIELD:/regex/ with FIELD one "
+                           "of args args_names cookie cookie_names header headers header_names");
+        }
+        char **nv = vg_realloc(cd->exclude, (cd->n_exclude + 1) * sizeof(char *));
+        if (!nv) {
+            vg_free(x);
+            return vg_ynomem(c);
+        }
+        cd->exclude = nv;
+        nv[cd->n_exclude++] = x;
+    }
+    return VG_OK;
+}
+
+/* `transforms: [urlDecodeUni, lowercase]` ([] or [none]: the base value). */
+static vg_status vg_parse_tfns(struct vg_yctx *c, const yaml_node_t *v, struct vg_cond *cd)
+{
+    size_t cnt = 0;
+    vg_status st = vg_yseq(c, v, "transforms", &cnt);
+    if (st != VG_OK)
+        return st;
+    cd->transform = VG_T_CHAIN;
+    cd->n_tfn = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        const yaml_node_t *f = vg_yget(c, *it, v);
+        if (!f)
+            return c->st;
+        char word[64];
+        vg_yword(f, word, sizeof word);
+        if (!vg_yis_scalar(f) || strlen(word) != f->data.scalar.length || !word[0])
+            return vg_yerr(c, f, "a transformation is a name such as urlDecodeUni");
+        if (strcmp(word, "none") == 0) {
+            cd->n_tfn = 0; /* as in ModSecurity: t:none clears the chain so far */
+            continue;
+        }
+#if VG_HAVE_TFN
+        enum vg_tfn t;
+        int rc = vg_tfn_parse(word, strlen(word), &t);
+        if (rc < 0)
+            return vg_yerr(c, f, "unknown transformation `%s`", word);
+        if (rc == 0)
+            return vg_yerr(c, f, "transformation `%s` is not supported", word);
+        if (cd->n_tfn >= VG_RULE_MAX_TFN)
+            return vg_yerr(c, f, "more than %d transformations", VG_RULE_MAX_TFN);
+        cd->tfn[cd->n_tfn++] = (int)t;
+#else
+        return vg_yerr(c, f, "transformation `%s` is not supported (this build has no "
+                       "transformations)", word);
+#endif
+    }
+    return VG_OK;
+}
+
+/* Directory part of the rule file's name ("." when none), for phrases_file. */
+static void vg_src_dir(const char *src, char *out, size_t cap)
+{
+    const char *slash = strrchr(src, '/');
+    if (!slash) {
+        snprintf(out, cap, ".");
+        return;
+    }
+    size_t n = (size_t)(slash - src);
+    snprintf(out, cap, "%.*s", (int)(n ? n : 1), n ? src : "/");
+}
+
+/* Reads `phrases_file:` (one phrase a line, # comments, blank lines skipped). */
+static vg_status vg_parse_phrases_file(struct vg_yctx *c, const yaml_node_t *v,
+                                       struct vg_cond *cd)
+{
+    char *name = NULL;
+    vg_status st = vg_ystr(c, v, "phrases_file", &name);
+    if (st != VG_OK)
+        return st;
+    if (strncmp(c->src, "builtin/", 8) == 0 || strcmp(c->src, "<rules>") == 0) {
+        vg_free(name);
+        return vg_yerr(c, v, "`phrases_file` needs a rule file on disk");
+    }
+    if (name[0] == '/') {
+        vg_free(name);
+        return vg_yerr(c, v, "`phrases_file` is a path relative to the rule file's directory");
+    }
+    char dir[4096], path[8192];
+    vg_src_dir(c->src, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        vg_free(name);
+        return vg_yerr(c, v, "phrases_file %s is not a regular file", path);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        st = vg_yerr(c, v, "cannot read phrases_file %s: %s", path, strerror(errno));
+        vg_free(name);
+        return st;
+    }
+    vg_free(name);
+    char line[VG_RULE_TEXT_MAX];
+    size_t total = 0;
+    while (st == VG_OK && fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        total += n;
+        if (total > VG_RULE_FILE_MAX) {
+            st = vg_yerr(c, v, "phrases_file larger than %zu bytes", VG_RULE_FILE_MAX);
+            break;
+        }
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        size_t a = 0;
+        while (a < n && (line[a] == ' ' || line[a] == '\t'))
+            a++;
+        while (n > a && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+            n--;
+        if (a == n || line[a] == '#')
+            continue;
+        st = vg_strv_add(c, &cd->phrases, &cd->n_phrases, line + a, n - a);
+    }
+    fclose(f);
+    return st;
+}
+
+/* `phrases: [a, b]` */
+static vg_status vg_parse_phrases(struct vg_yctx *c, const yaml_node_t *v, struct vg_cond *cd)
+{
+    size_t cnt = 0;
+    vg_status st = vg_yseq(c, v, "phrases", &cnt);
+    if (st != VG_OK)
+        return st;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        const yaml_node_t *f = vg_yget(c, *it, v);
+        if (!f)
+            return c->st;
+        char *x = NULL;
+        st = vg_ystr(c, f, "phrases", &x);
+        if (st != VG_OK)
+            return st;
+        bool empty = x[0] == 0;
+        if (!empty)
+            st = vg_strv_add(c, &cd->phrases, &cd->n_phrases, x, strlen(x));
+        vg_free(x);
+        if (empty)
+            return vg_yerr(c, f, "a phrase may not be empty");
+        if (st != VG_OK)
+            return st;
+    }
+    return VG_OK;
+}
+
+/* Parses a decimal integer (optional sign) of a whole string. */
+static bool vg_parse_num(const char *s, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!s[0] || errno || !end || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Parses the value of one condition key ki into cd. */
+static vg_status vg_parse_cond_key(struct vg_yctx *c, int ki, const yaml_node_t *v,
+                                   struct vg_cond *cd)
+{
+    char word[40];
+    switch (ki) {
+    case VG_CK_FIELDS:
+        return vg_parse_fields(c, v, cd);
+    case VG_CK_EXCLUDE:
+        return vg_parse_exclude(c, v, cd);
+    case VG_CK_TRANSFORM:
+        vg_yword(v, word, sizeof word);
+        if (vg_yis_scalar(v) && strcmp(word, "decoded") == 0 && v->data.scalar.length == 7)
+            cd->transform = VG_T_DECODED;
+        else if (vg_yis_scalar(v) && strcmp(word, "raw") == 0 && v->data.scalar.length == 3)
+            cd->transform = VG_T_RAW;
+        else
+            return vg_yerr(c, v, "unknown transform `%s` (decoded raw; or a `transforms:` list)",
+                           word);
+        return VG_OK;
+    case VG_CK_TRANSFORMS:
+        return vg_parse_tfns(c, v, cd);
+    case VG_CK_OPERATOR: {
+        vg_yword(v, word, sizeof word);
+        for (int op = 0; op < VG_OP_COUNT && vg_yis_scalar(v); op++)
+            if (strlen(word) == v->data.scalar.length &&
+                strcmp(word, vg_rule_op_name((enum vg_rule_op)op)) == 0) {
+                cd->op = (enum vg_rule_op)op;
+                return VG_OK;
+            }
+        return vg_yerr(c, v, "unknown operator `%s` (regex phrases contains begins ends equals "
+                       "within eq ne gt ge lt le sqli xss)", word);
+    }
+    case VG_CK_REGEX: {
+        vg_status st = vg_ystr(c, v, "regex", &cd->regex);
+        if (st == VG_OK && cd->regex[0] == 0)
+            st = vg_yerr(c, v, "`regex` may not be empty");
+        return st;
+    }
+    case VG_CK_VALUE:
+        return vg_ystr(c, v, "value", &cd->value);
+    case VG_CK_PHRASES:
+        return vg_parse_phrases(c, v, cd);
+    case VG_CK_PHRASES_FILE:
+        return vg_parse_phrases_file(c, v, cd);
+    case VG_CK_CASELESS:
+        return vg_ybool(c, v, "caseless", &cd->caseless);
+    case VG_CK_NEGATE:
+        return vg_ybool(c, v, "negate", &cd->negate);
+    default:
+        return vg_yerr(c, v, "internal: unhandled key");
+    }
+}
+
+/* Checks that the keys given (seen: bits of VG_CK_*) fit the operator. */
+static vg_status vg_check_cond(struct vg_yctx *c, const yaml_node_t *n, uint32_t id,
+                               unsigned seen, struct vg_cond *cd)
+{
+    enum vg_rule_op op = cd->op;
+    const char *opn = vg_rule_op_name(op);
+    bool lexer = op == VG_OP_SQLI || op == VG_OP_XSS;
+    bool text = op >= VG_OP_CONTAINS && op <= VG_OP_WITHIN;
+    bool numeric = op >= VG_OP_EQ && op <= VG_OP_LE;
+    if ((seen & (1u << VG_CK_TRANSFORM)) && (seen & (1u << VG_CK_TRANSFORMS)))
+        return vg_yerr(c, n, "rule %u: `transform` and `transforms` exclude each other", id);
+    if (op == VG_OP_REGEX && !(seen & (1u << VG_CK_REGEX)))
+        return vg_yerr(c, n, "rule %u has no `regex` (or `operator: sqli|xss`)", id);
+    if (op != VG_OP_REGEX && (seen & (1u << VG_CK_REGEX)))
+        return vg_yerr(c, n, "rule %u has both `operator: %s` and `regex`", id, opn);
+    if (op == VG_OP_PHRASES && cd->n_phrases == 0)
+        return vg_yerr(c, n, "rule %u: `operator: phrases` needs `phrases` or `phrases_file` "
+                       "(with at least one phrase)", id);
+    if (op != VG_OP_PHRASES &&
+        (seen & ((1u << VG_CK_PHRASES) | (1u << VG_CK_PHRASES_FILE))))
+        return vg_yerr(c, n, "rule %u: `phrases` need `operator: phrases`", id);
+    if ((text || numeric) && !cd->value)
+        return vg_yerr(c, n, "rule %u: `operator: %s` needs a `value`", id, opn);
+    if (!text && !numeric && cd->value)
+        return vg_yerr(c, n, "rule %u: `value` applies to operators contains begins ends "
+                       "equals within eq ne gt ge lt le", id);
+    if ((op == VG_OP_CONTAINS || op == VG_OP_BEGINS || op == VG_OP_ENDS) && !cd->value[0])
+        return vg_yerr(c, n, "rule %u: `value` of `operator: %s` may not be empty", id, opn);
+    if (numeric && !vg_parse_num(cd->value, &cd->num))
+        return vg_yerr(c, n, "rule %u: `value` of `operator: %s` must be an integer", id, opn);
+    if ((lexer || numeric) && (seen & (1u << VG_CK_CASELESS)))
+        return vg_yerr(c, n, "rule %u: `caseless` does not apply to `operator: %s`", id, opn);
+    return VG_OK;
+}
+
+/* True when a condition needs the extended engine. */
+static bool vg_cond_extended(const struct vg_cond *cd, uint32_t fields, enum vg_transform t,
+                             enum vg_rule_op op)
+{
+    return (fields & ~VG_F_LEGACY_MASK) || t == VG_T_CHAIN || op > VG_OP_XSS ||
+           cd->n_exclude || cd->negate;
+}
+
+/* Parses one `chain:` item. */
+static vg_status vg_parse_chain_item(struct vg_yctx *c, const yaml_node_t *n, uint32_t id,
+                                     struct vg_cond *cd)
+{
+    memset(cd, 0, sizeof(*cd));
+    cd->fields = 1u << VG_F_ARGS;
+    cd->transform = VG_T_DECODED;
+    cd->caseless = true;
+    if (n->type != YAML_MAPPING_NODE)
+        return vg_yerr(c, n, "each item of `chain` must be a mapping");
+    unsigned seen = 0;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+         p++) {
+        const yaml_node_t *k = vg_ykey(c, p, n);
+        if (!k)
+            return c->st;
+        int ki = vg_ykey_index(c, k, vg_cond_keys, VG_CK_COUNT, &seen, "a chain condition");
+        if (ki < 0)
+            return c->st;
+        const yaml_node_t *v = vg_yget(c, p->value, k);
+        if (!v)
+            return c->st;
+        vg_status st = vg_parse_cond_key(c, ki, v, cd);
+        if (st != VG_OK)
+            return st;
+    }
+    return vg_check_cond(c, n, id, seen, cd);
+}
+
+/* `chain: [{...}, ...]` */
+static vg_status vg_parse_chain(struct vg_yctx *c, const yaml_node_t *v, struct vg_rule *r)
+{
+    size_t cnt = 0;
+    vg_status st = vg_yseq(c, v, "chain", &cnt);
+    if (st != VG_OK)
+        return st;
+    if (cnt > 64)
+        return vg_yerr(c, v, "a rule may chain at most 64 conditions");
+    r->chain = vg_calloc(cnt ? cnt : 1, sizeof(*r->chain));
+    if (!r->chain)
+        return vg_ynomem(c);
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        const yaml_node_t *item = vg_yget(c, *it, v);
+        if (!item)
+            return c->st;
+        st = vg_parse_chain_item(c, item, r->id, &r->chain[r->n_chain]);
+        r->n_chain++; /* counted even on failure so that vg_rule_fini frees it */
+        if (st != VG_OK)
+            return st;
+    }
+    return VG_OK;
+}
+
+/* ---- rules ------------------------------------------------------------------------------- */
+
+/* A one-line printable text (message, group, author, source). */
+static vg_status vg_yline(struct vg_yctx *c, const yaml_node_t *v, const char *what, char **out)
+{
+    vg_status st = vg_ystr(c, v, what, out);
+    if (st == VG_OK && !(*out)[0])
+        st = vg_yerr(c, v, "`%s` may not be empty", what);
+    return st;
+}
+
 /* Parses one rule mapping into *r (zeroed first). */
 static vg_status vg_parse_rule(struct vg_yctx *c, const yaml_node_t *n, struct vg_rule *r)
 {
@@ -494,26 +1003,32 @@ static vg_status vg_parse_rule(struct vg_yctx *c, const yaml_node_t *n, struct v
     if (n->type != YAML_MAPPING_NODE)
         return vg_yerr(c, n, "each item of `rules` must be a mapping");
     r->paranoia = 1;
-    r->fields = 1u << VG_F_ARGS;
-    r->transform = VG_T_DECODED;
-    r->caseless = true;
     r->score = -1;
+    struct vg_cond *cd = &r->cond; /* the rule's own condition, whole until the end */
+    cd->fields = 1u << VG_F_ARGS;
+    cd->transform = VG_T_DECODED;
+    cd->caseless = true;
 
     char src[300];
     snprintf(src, sizeof src, "%s:%zu", c->src, (size_t)n->start_mark.line + 1);
     r->source = vg_strdup(src);
-    if (!r->source) {
-        c->st = VG_E_NOMEM;
-        return vg_error_set(c->err, VG_E_NOMEM, c->src, 0, "out of memory");
-    }
+    if (!r->source)
+        return vg_ynomem(c);
 
+    /* Key names: the condition keys, then the rule keys. */
+    const char *names[VG_CK_COUNT + VG_RK_COUNT];
+    for (int i = 0; i < VG_CK_COUNT; i++)
+        names[i] = vg_cond_keys[i];
+    for (int i = 0; i < VG_RK_COUNT; i++)
+        names[VG_CK_COUNT + i] = vg_rule_keys[i];
+    const yaml_node_t *chain_node = NULL;
     unsigned seen = 0;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
          p++) {
         const yaml_node_t *k = vg_ykey(c, p, n);
         if (!k)
             return c->st;
-        int ki = vg_ykey_index(c, k, vg_rule_keys, VG_ARRAY_LEN(vg_rule_keys), &seen, "a rule");
+        int ki = vg_ykey_index(c, k, names, VG_ARRAY_LEN(names), &seen, "a rule");
         if (ki < 0)
             return c->st;
         const yaml_node_t *v = vg_yget(c, p->value, k);
@@ -522,7 +1037,13 @@ static vg_status vg_parse_rule(struct vg_yctx *c, const yaml_node_t *n, struct v
         vg_status st = VG_OK;
         long long x;
         char word[40];
-        switch (ki) {
+        if (ki < VG_CK_COUNT) {
+            st = vg_parse_cond_key(c, ki, v, cd);
+            if (st != VG_OK)
+                return st;
+            continue;
+        }
+        switch (ki - VG_CK_COUNT) {
         case VG_RK_ID:
             st = vg_yint(c, v, "id", 1, UINT32_MAX, &x);
             r->id = (uint32_t)x;
@@ -536,7 +1057,7 @@ static vg_status vg_parse_rule(struct vg_yctx *c, const yaml_node_t *n, struct v
             if (!vg_yis_scalar(v) || strlen(word) != v->data.scalar.length ||
                 !vg_class_parse(word, &cl))
                 st = vg_yerr(c, v, "unknown class `%s` (sqli xss traversal rfi cmdi code ssti "
-                             "probe tool)", word);
+                             "probe tool protocol session)", word);
             else
                 r->class_ = cl;
             break;
@@ -563,44 +1084,28 @@ static vg_status vg_parse_rule(struct vg_yctx *c, const yaml_node_t *n, struct v
             st = vg_yint(c, v, "paranoia", 1, 4, &x);
             r->paranoia = (int)x;
             break;
-        case VG_RK_FIELDS:
-            st = vg_parse_fields(c, v, &r->fields);
-            break;
-        case VG_RK_TRANSFORM:
-            vg_yword(v, word, sizeof word);
-            if (vg_yis_scalar(v) && strcmp(word, "decoded") == 0 && v->data.scalar.length == 7)
-                r->transform = VG_T_DECODED;
-            else if (vg_yis_scalar(v) && strcmp(word, "raw") == 0 &&
-                     v->data.scalar.length == 3)
-                r->transform = VG_T_RAW;
-            else
-                st = vg_yerr(c, v, "unknown transform `%s` (decoded raw)", word);
-            break;
-        case VG_RK_REGEX:
-            st = vg_ystr(c, v, "regex", &r->regex);
-            if (st == VG_OK && r->regex[0] == 0)
-                st = vg_yerr(c, v, "`regex` may not be empty");
-            break;
-        case VG_RK_CASELESS:
-            st = vg_ybool(c, v, "caseless", &r->caseless);
-            break;
         case VG_RK_REFERENCES:
             st = vg_parse_refs(c, v, r);
             break;
         case VG_RK_EXAMPLES:
             st = vg_parse_examples(c, v, r);
             break;
-        case VG_RK_OPERATOR: {
-            bool found = false;
-            vg_yword(v, word, sizeof word);
-            for (int op = 0; op < VG_OP_COUNT && vg_yis_scalar(v); op++)
-                if (strlen(word) == v->data.scalar.length &&
-                    strcmp(word, vg_rule_op_name((enum vg_rule_op)op)) == 0) {
-                    r->op = (enum vg_rule_op)op;
-                    found = true;
-                }
-            if (!found)
-                st = vg_yerr(c, v, "unknown operator `%s` (regex sqli xss)", word);
+        case VG_RK_CHAIN:
+            chain_node = v; /* parsed once the id is known */
+            break;
+        case VG_RK_GROUP:
+            st = vg_yline(c, v, "group", &r->group);
+            break;
+        case VG_RK_AUTHOR:
+            st = vg_yline(c, v, "author", &r->author);
+            break;
+        case VG_RK_SOURCE: {
+            char *s2 = NULL;
+            st = vg_yline(c, v, "source", &s2);
+            if (st == VG_OK) {
+                vg_free(r->source);
+                r->source = s2;
+            }
             break;
         }
         default:
@@ -610,23 +1115,33 @@ static vg_status vg_parse_rule(struct vg_yctx *c, const yaml_node_t *n, struct v
         if (st != VG_OK)
             return st;
     }
-    if (!(seen & (1u << VG_RK_ID)))
+    unsigned rseen = seen >> VG_CK_COUNT;
+    if (!(rseen & (1u << VG_RK_ID)))
         return vg_yerr(c, n, "rule has no `id`");
-    if (!(seen & (1u << VG_RK_MESSAGE)))
+    if (!(rseen & (1u << VG_RK_MESSAGE)))
         return vg_yerr(c, n, "rule %u has no `message`", r->id);
-    if (!(seen & (1u << VG_RK_CLASS)))
+    if (!(rseen & (1u << VG_RK_CLASS)))
         return vg_yerr(c, n, "rule %u has no `class`", r->id);
-    if (r->op == VG_OP_REGEX && !(seen & (1u << VG_RK_REGEX)))
-        return vg_yerr(c, n, "rule %u has no `regex` (or `operator: sqli|xss`)", r->id);
-    if (r->op != VG_OP_REGEX && (seen & (1u << VG_RK_REGEX)))
-        return vg_yerr(c, n, "rule %u has both `operator: %s` and `regex`", r->id,
-                       vg_rule_op_name(r->op));
-    if (r->op != VG_OP_REGEX && (seen & (1u << VG_RK_CASELESS)))
-        return vg_yerr(c, n, "rule %u: `caseless` applies to regex rules only", r->id);
-    if ((seen & (1u << VG_RK_SEVERITY)) && (seen & (1u << VG_RK_SCORE)))
+    vg_status st = vg_check_cond(c, n, r->id, seen & ((1u << VG_CK_COUNT) - 1), cd);
+    if (st != VG_OK)
+        return st;
+    if ((rseen & (1u << VG_RK_SEVERITY)) && (rseen & (1u << VG_RK_SCORE)))
         return vg_yerr(c, n, "rule %u has both `severity` and `score`", r->id);
     if (r->score < 0)
         return vg_yerr(c, n, "rule %u has neither `severity` nor `score`", r->id);
+    if (chain_node) {
+        st = vg_parse_chain(c, chain_node, r);
+        if (st != VG_OK)
+            return st;
+    }
+    /* The rule's own condition: fields, transform, op, regex and caseless move to the rule. */
+    r->fields = cd->fields;
+    r->transform = cd->transform;
+    r->op = cd->op;
+    r->regex = cd->regex;
+    cd->regex = NULL;
+    r->caseless = cd->caseless;
+    r->extended = vg_cond_extended(cd, r->fields, r->transform, r->op) || r->n_chain > 0;
     return VG_OK;
 }
 

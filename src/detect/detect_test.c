@@ -135,7 +135,7 @@ static void test_names_round_trip_and_reject_unknown(void **state)
     assert_false(vg_class_parse("SQLI", &c));
     assert_false(vg_class_parse("", &c));
     assert_false(vg_class_parse(NULL, &c));
-    assert_false(vg_field_parse("headers", &f));
+    assert_false(vg_field_parse("cookies", &f));
     assert_null(vg_class_name(VG_CLASS_COUNT));
     assert_null(vg_field_name(VG_F_COUNT));
     assert_string_equal(vg_transform_name(VG_T_RAW), "raw");
@@ -183,8 +183,8 @@ static const struct bad_yaml bad_yamls[] = {
     {"score out of range", "rules:\n  - id: 4\n    message: m\n    class: xss\n    score: 5000\n"
                            "    regex: x\n", 5, "`score` is out of range"},
     {"paranoia out of range", RULE_HEAD "    paranoia: 5\n    regex: x\n", 6, "`paranoia`"},
-    {"bad field", RULE_HEAD "    fields: [args, headers]\n    regex: x\n", 6,
-     "unknown field `headers`"},
+    {"bad field", RULE_HEAD "    fields: [args, colour]\n    regex: x\n", 6,
+     "unknown field `colour`"},
     {"fields not a list", RULE_HEAD "    fields: args\n    regex: x\n", 6, "must be a list"},
     {"empty fields", RULE_HEAD "    fields: []\n    regex: x\n", 6, "may not be empty"},
     {"bad transform", RULE_HEAD "    transform: lower\n    regex: x\n", 6, "unknown transform"},
@@ -212,7 +212,7 @@ static const struct bad_yaml bad_yamls[] = {
     {"operator and regex", RULE_HEAD "    operator: sqli\n    regex: x\n", 2,
      "both `operator: sqli` and `regex`"},
     {"operator and caseless", RULE_HEAD "    operator: xss\n    caseless: false\n", 2,
-     "`caseless` applies to regex rules only"},
+     "`caseless` does not apply to `operator: xss`"},
     {"regex operator without regex", RULE_HEAD "    operator: regex\n", 2, "no `regex`"},
 };
 

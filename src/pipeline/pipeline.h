@@ -15,6 +15,8 @@
 #include "detect/detect.h"
 #include "ingest/ingest.h"
 
+_Static_assert(VG_CLASS_COUNT <= VG_EVENT_CLASSES, "VG_EVENT_CLASSES too small");
+
 struct vg_engine {
     /* The configured format; with `auto`, a borrowed candidate (combined) for lines read out of
        context. Inputs of a scan use vg_format_detect on fmts instead. */
@@ -44,6 +46,7 @@ struct vg_attack_rec {
     uint64_t offset;    /* absolute offset of the line */
     struct vg_request req;
     int score;
+    int class_scores[VG_EVENT_CLASSES]; /* per enum vg_class */
     uint32_t classes;
     unsigned decode_flags;
     unsigned n_hits;
@@ -75,6 +78,14 @@ struct vg_month_count {
 void vg_pipeline_make_event(const struct vg_engine *eng, const struct vg_attack_rec *rec,
                             uint64_t line_no, const char *file_path, int64_t file_id,
                             struct vg_event *ev);
+
+/*
+ * The per-class scores of an event (vigil.scores) from its hits (rule ids; a `group` adds its
+ * highest score once); what `score` holds beyond them (behaviour detections) goes to the class
+ * named behave_class (when not NULL). out has VG_EVENT_CLASSES entries.
+ */
+void vg_pipeline_class_scores(const struct vg_engine *eng, const struct vg_event_hit *hits,
+                              unsigned n_hits, int score, const char *behave_class, int *out);
 
 /*
  * Worker side: analyzes one parsed request; on an attack copies what the event needs (hits,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "decode/decode.h"
+#include "detect/detect_crs.h"
 #include "pipeline/pipeline.h"
 
 /*
@@ -135,7 +136,7 @@ vg_status vg_engine_new(const struct vg_engine_config *cfg, vg_engine_t **out,
         }
     }
     for (size_t i = 0; i < cfg->n_rule_paths; i++) {
-        st = vg_ruleset_load_path(rs, cfg->rule_paths[i], err);
+        st = vg_crs_ruleset_load_path(rs, cfg->rule_paths[i], err); /* YAML or CRS */
         if (st != VG_OK) {
             vg_ruleset_free(rs);
             goto fail;
@@ -145,6 +146,16 @@ vg_status vg_engine_new(const struct vg_engine_config *cfg, vg_engine_t **out,
                                 err); /* consumes rs */
     if (st != VG_OK)
         goto fail;
+    if (cfg->n_allow_paths) {
+        struct vg_allowlist *al = NULL;
+        for (size_t i = 0; st == VG_OK && i < cfg->n_allow_paths; i++)
+            st = vg_allowlist_load_path(&al, cfg->allow_paths[i], err);
+        if (st != VG_OK) {
+            vg_allowlist_free(al);
+            goto fail;
+        }
+        vg_detector_set_allowlist(e->det, al);
+    }
     if (!cfg->no_geo) {
         char *defaults_found[4];
         const char *const *paths = cfg->geo_paths;
@@ -213,7 +224,14 @@ vg_status vg_engine_rule_info(const vg_engine_t *e, size_t i, struct vg_rule_inf
     out->class_name = vg_class_name(r->class_);
     out->score = r->score;
     out->paranoia = r->paranoia;
-    out->transform = vg_transform_name(r->transform);
+    out->transform = vg_detector_rule_view(e->det, (uint32_t)i);
+    out->operator_name = vg_rule_op_name(r->op);
+    out->negate = r->cond.negate ? 1 : 0;
+    out->exclude = r->cond.n_exclude ? r->cond.exclude[0] : NULL;
+    out->n_exclude = (int)r->cond.n_exclude;
+    out->n_chain = (int)r->n_chain;
+    out->group = r->group;
+    out->author = r->author;
     out->source = r->source ? r->source : "";
     out->fields = vg_detector_rule_fields_text(e->det, (uint32_t)i);
     return VG_OK;
@@ -250,9 +268,9 @@ const char *vg_engine_geo_provenance(const vg_engine_t *e)
 static struct vg_str hit_field_name(struct vg_arena *a, const struct vg_hit *h)
 {
     const char *base = vg_field_name(h->field);
-    size_t bl = strlen(base);
-    if ((h->field != VG_F_ARGS && h->field != VG_F_ARGS_NAMES) || h->name.n == 0)
-        return vg_str_make(base, bl);
+    size_t bl = base ? strlen(base) : 0;
+    if (h->name.n == 0 || h->field == VG_F_COUNT)
+        return vg_str_make(base ? base : "", base ? bl : 0);
     /* Argument names are shown percent-decoded (as a user reads them), capped. */
     size_t nn = h->name.n > 128 ? 128 : h->name.n;
     uint8_t tmp[128];
@@ -283,6 +301,9 @@ vg_status vg_pipeline_analyze(const struct vg_engine *eng, struct vg_detect_scra
     rec->req = *req;
     rec->offset = req->offset;
     rec->score = v.score;
+    memset(rec->class_scores, 0, sizeof rec->class_scores);
+    for (int c = 0; c < VG_CLASS_COUNT; c++)
+        rec->class_scores[c] = v.class_scores[c];
     rec->classes = v.classes;
     rec->decode_flags = v.decode_flags;
     rec->n_hits = v.n_hits;
@@ -296,7 +317,8 @@ vg_status vg_pipeline_analyze(const struct vg_engine *eng, struct vg_detect_scra
         eh->rule_id = r->id;
         eh->message = r->message;
         eh->class_name = vg_class_name(r->class_);
-        eh->transform = vg_transform_name(h->transform);
+        eh->transform = h->view ? h->view : vg_transform_name(h->transform);
+        eh->author = r->author;
         eh->field = hit_field_name(arena, h);
         size_t s = h->match_start, e = h->match_end;
         if (e > h->subject.n)
@@ -311,6 +333,23 @@ vg_status vg_pipeline_analyze(const struct vg_engine *eng, struct vg_detect_scra
                                 : (struct vg_str)VG_STR_NULL;
     }
     return VG_OK;
+}
+
+void vg_pipeline_class_scores(const struct vg_engine *eng, const struct vg_event_hit *hits,
+                              unsigned n_hits, int score, const char *behave_class, int *out)
+{
+    memset(out, 0, VG_EVENT_CLASSES * sizeof(*out));
+    uint32_t ids[VG_MAX_HITS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < n_hits && n < VG_MAX_HITS; i++)
+        ids[n++] = hits[i].rule_id;
+    int cs[VG_CLASS_COUNT];
+    int sum = vg_detector_score_ids(eng->det, ids, n, cs);
+    for (int c = 0; c < VG_CLASS_COUNT; c++)
+        out[c] = cs[c];
+    enum vg_class bc;
+    if (score > sum && behave_class && vg_class_parse(behave_class, &bc))
+        out[bc] += score - sum;
 }
 
 void vg_pipeline_make_event(const struct vg_engine *eng, const struct vg_attack_rec *rec,
@@ -334,6 +373,7 @@ void vg_pipeline_make_event(const struct vg_engine *eng, const struct vg_attack_
     ev->status = r->status;
     ev->bytes = r->bytes;
     ev->score = rec->score;
+    ev->class_scores = rec->class_scores;
     ev->classes = rec->classes;
     ev->decode_flags = rec->decode_flags;
     ev->outcome = vg_outcome_name(r->status);

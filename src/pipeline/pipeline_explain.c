@@ -102,6 +102,92 @@ static void section_end(struct explain_out *o, bool array)
         vg_bputc(&o->b, array ? ']' : '}');
 }
 
+/* The views the rule language's engine made (field, instance name, chain, bytes). */
+static void explain_views(struct explain_out *o, const struct vg_detect_scratch *s)
+{
+    enum vg_field f;
+    struct vg_str name, bytes;
+    const char *view;
+    if (!vg_detect_view(s, 0, &f, &name, &view, &bytes))
+        return;
+    section(o, "views", "views (rule language: field, transformations, bytes)", true);
+    for (size_t i = 0; vg_detect_view(s, i, &f, &name, &view, &bytes); i++) {
+        const char *fn = vg_field_name(f);
+        if (o->json) {
+            vg_bprintf(&o->b, "%s{\"field\":\"%s", o->first ? "" : ",", fn ? fn : "");
+            if (name.n) {
+                vg_bputc(&o->b, ':');
+                vg_bput_json(&o->b, name.p, name.n);
+            }
+            vg_bputs(&o->b, "\",\"transform\":\"");
+            vg_bput_json(&o->b, (const uint8_t *)view, strlen(view));
+            vg_bputs(&o->b, "\",\"bytes\":\"");
+            vg_bput_json(&o->b, bytes.p, bytes.n);
+            vg_bputs(&o->b, "\"}");
+            o->first = false;
+            continue;
+        }
+        vg_bprintf(&o->b, "  %s", fn ? fn : "");
+        if (name.n) {
+            vg_bputc(&o->b, ':');
+            vg_bput_term(&o->b, name.p, name.n > 40 ? 40 : name.n);
+        }
+        vg_bputs(&o->b, " (");
+        vg_bput_term(&o->b, (const uint8_t *)view, strlen(view));
+        vg_bputs(&o->b, ") ");
+        put_text_value(&o->b, bytes);
+        vg_bputc(&o->b, '\n');
+    }
+    section_end(o, true);
+}
+
+/* Hits an allowlist entry dropped, with the entry's reason. */
+static void explain_allowed(struct explain_out *o, const vg_engine_t *eng,
+                            const struct vg_verdict *v)
+{
+    if (!v->n_allowed)
+        return;
+    const struct vg_allowlist *al = vg_detector_allowlist(eng->det);
+    section(o, "allowed", "allowed (dropped by --allow, not scored)", true);
+    for (unsigned i = 0; i < v->n_allowed && i < VG_MAX_ALLOWED; i++) {
+        const struct vg_hit *h = &v->allowed[i];
+        const struct vg_rule *r = vg_detector_rule(eng->det, h->rule);
+        const char *reason = vg_allowlist_reason(al, (size_t)h->allow);
+        const char *src = vg_allowlist_source(al, (size_t)h->allow);
+        const char *fn = vg_field_name(h->field);
+        if (!r)
+            continue;
+        if (o->json) {
+            vg_bprintf(&o->b, "%s{\"rule\":%" PRIu32 ",\"class\":\"%s\",\"score\":%d,"
+                       "\"field\":\"%s", o->first ? "" : ",", r->id, vg_class_name(r->class_),
+                       r->score, fn ? fn : "");
+            if (h->name.n) {
+                vg_bputc(&o->b, ':');
+                vg_bput_json(&o->b, h->name.p, h->name.n);
+            }
+            vg_bprintf(&o->b, "\",\"entry\":%d,\"reason\":\"", h->allow);
+            vg_bput_json(&o->b, (const uint8_t *)(reason ? reason : ""), reason ? strlen(reason) : 0);
+            vg_bputs(&o->b, "\",\"allow_source\":\"");
+            vg_bput_json(&o->b, (const uint8_t *)(src ? src : ""), src ? strlen(src) : 0);
+            vg_bputs(&o->b, "\"}");
+            o->first = false;
+            continue;
+        }
+        vg_bprintf(&o->b, "  %" PRIu32 " %s +%d on %s", r->id, vg_class_name(r->class_),
+                   r->score, fn ? fn : "");
+        if (h->name.n) {
+            vg_bputc(&o->b, ':');
+            vg_bput_term(&o->b, h->name.p, h->name.n > 40 ? 40 : h->name.n);
+        }
+        vg_bputs(&o->b, " allowed by ");
+        vg_bput_term(&o->b, (const uint8_t *)(src ? src : "?"), src ? strlen(src) : 1);
+        vg_bputs(&o->b, ": ");
+        vg_bput_term(&o->b, (const uint8_t *)(reason ? reason : ""), reason ? strlen(reason) : 0);
+        vg_bputc(&o->b, '\n');
+    }
+    section_end(o, true);
+}
+
 /* The explanation; path/line_no/offset say where the line came from (for the event). */
 static vg_status explain(const vg_engine_t *eng, const uint8_t *line, size_t len, FILE *f,
                          int json, const char *path, uint64_t line_no, uint64_t offset)
@@ -214,12 +300,13 @@ static vg_status explain(const vg_engine_t *eng, const uint8_t *line, size_t len
         return st;
     }
     vg_detect_spans(eng->det, s, &v);
-    int class_score[VG_CLASS_COUNT] = {0};
+    const int *class_score = v.class_scores;
+    explain_views(&o, s);
     section(&o, "hits", "rules that matched", true);
     for (unsigned i = 0; i < v.n_hits; i++) {
         const struct vg_hit *h = &v.hits[i];
         const struct vg_rule *r = vg_detector_rule(eng->det, h->rule);
-        class_score[r->class_] += r->score;
+        const char *view = h->view ? h->view : vg_transform_name(h->transform);
         size_t ms = h->match_start, me = h->match_end;
         if (me > h->subject.n)
             me = h->subject.n;
@@ -234,13 +321,22 @@ static vg_status explain(const vg_engine_t *eng, const uint8_t *line, size_t len
                 vg_bputc(&o.b, ':');
                 vg_bput_json(&o.b, h->name.p, h->name.n);
             }
-            vg_bprintf(&o.b, "\",\"transform\":\"%s\",\"span\":[%zu,%zu],\"match\":\"",
-                       vg_transform_name(h->transform), ms, me);
+            vg_bputs(&o.b, "\",\"transform\":\"");
+            vg_bput_json(&o.b, (const uint8_t *)view, strlen(view));
+            vg_bprintf(&o.b, "\",\"span\":[%zu,%zu],\"match\":\"", ms, me);
             vg_bput_json(&o.b, m.p, m.n);
             vg_bputs(&o.b, "\",\"message\":\"");
             vg_bput_json(&o.b, (const uint8_t *)r->message, strlen(r->message));
             vg_bputs(&o.b, "\",\"source\":\"");
             vg_bput_json(&o.b, (const uint8_t *)r->source, r->source ? strlen(r->source) : 0);
+            if (r->group) {
+                vg_bputs(&o.b, "\",\"group\":\"");
+                vg_bput_json(&o.b, (const uint8_t *)r->group, strlen(r->group));
+            }
+            if (r->author) {
+                vg_bputs(&o.b, "\",\"author\":\"");
+                vg_bput_json(&o.b, (const uint8_t *)r->author, strlen(r->author));
+            }
             vg_bputs(&o.b, "\"}");
         } else {
             vg_bprintf(&o.b, "  %" PRIu32 " %s +%d on %s", r->id, vg_class_name(r->class_),
@@ -249,13 +345,24 @@ static vg_status explain(const vg_engine_t *eng, const uint8_t *line, size_t len
                 vg_bputc(&o.b, ':');
                 vg_bput_term(&o.b, h->name.p, h->name.n > 40 ? 40 : h->name.n);
             }
-            vg_bprintf(&o.b, " (%s) at %zu..%zu: ", vg_transform_name(h->transform), ms, me);
+            vg_bputs(&o.b, " (");
+            vg_bput_term(&o.b, (const uint8_t *)view, strlen(view));
+            vg_bprintf(&o.b, ") at %zu..%zu: ", ms, me);
             put_text_value(&o.b, m);
             vg_bputs(&o.b, "\n      ");
             vg_bput_term(&o.b, (const uint8_t *)r->message, strlen(r->message));
             vg_bputs(&o.b, " [");
             vg_bput_term(&o.b, (const uint8_t *)r->source, r->source ? strlen(r->source) : 0);
-            vg_bputs(&o.b, "]\n");
+            vg_bputs(&o.b, "]");
+            if (r->group) {
+                vg_bputs(&o.b, " group ");
+                vg_bput_term(&o.b, (const uint8_t *)r->group, strlen(r->group));
+            }
+            if (r->author) {
+                vg_bputs(&o.b, " by ");
+                vg_bput_term(&o.b, (const uint8_t *)r->author, strlen(r->author));
+            }
+            vg_bputc(&o.b, '\n');
         }
     }
     if (!o.json && v.n_hits == 0)
@@ -263,6 +370,7 @@ static vg_status explain(const vg_engine_t *eng, const uint8_t *line, size_t len
     if (!o.json && v.hits_truncated)
         vg_bprintf(&o.b, "  (more than %d rules matched; all are scored)\n", VG_MAX_HITS);
     section_end(&o, true);
+    explain_allowed(&o, eng, &v);
     int threshold = vg_detector_threshold(eng->det);
     bool attack = v.score >= threshold;
     if (o.json) {

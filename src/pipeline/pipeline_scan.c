@@ -1163,6 +1163,12 @@ static vg_status emit_event(struct scan_state *s, const struct emit_in *in)
     ev.status = r->status;
     ev.bytes = r->bytes;
     ev.score = in->score;
+    /* vigil.scores: the rules' scores per class (groups counted once), and what the behaviour
+       detectors added under the class of the first of them */
+    int class_scores[VG_EVENT_CLASSES];
+    vg_pipeline_class_scores(s->eng, in->hits, in->n_hits, in->score,
+                             in->n_det ? in->det[0].class_name : NULL, class_scores);
+    ev.class_scores = class_scores;
     ev.classes = in->classes;
     ev.decode_flags = in->decode_flags;
     ev.outcome = vg_outcome_name(r->status);
@@ -1266,7 +1272,7 @@ static vg_status behave_emit(void *user, const struct vg_behave_emit *e)
     for (unsigned i = 0; i < e->n_det && i < VG_DET_COUNT; i++) {
         enum vg_detector_id d = (enum vg_detector_id)e->det[i].detector;
         det[i].detector = vg_detector_name(d);
-        det[i].class_name = vg_class_name((enum vg_class)vg_detector_class(d));
+        det[i].class_name = vg_class_name((enum vg_class)e->det[i].cls);
         det[i].why = e->det[i].why;
         detectors |= 1u << d;
     }

@@ -158,6 +158,21 @@ vg_status vg_event_write_json(const struct vg_event *ev, const char *geo_provena
     }
     TRY(PUT(b, ",\"vigil\":{\"schema\":\"" VG_EVENT_SCHEMA "\",\"score\":"));
     TRY(put_i64(b, ev->score));
+    if (ev->class_scores) {
+        /* vigil.scores: the score per class, classes that add nothing left out */
+        TRY(PUT(b, ",\"scores\":{"));
+        int any = 0;
+        for (int c = 0; c < VG_CLASS_COUNT && c < VG_EVENT_CLASSES; c++) {
+            if (!ev->class_scores[c])
+                continue;
+            TRY(any ? PUT(b, ",\"") : PUT(b, "\""));
+            TRY(put_cstr(b, vg_class_name((enum vg_class)c)));
+            TRY(PUT(b, "\":"));
+            TRY(put_i64(b, ev->class_scores[c]));
+            any = 1;
+        }
+        TRY(vg_buf_addc(b, '}'));
+    }
     TRY(PUT(b, ",\"classes\":["));
     int first = 1;
     for (int c = 0; c < VG_CLASS_COUNT; c++) {
@@ -218,6 +233,8 @@ vg_status vg_event_write_json(const struct vg_event *ev, const char *geo_provena
         if (h->detail.n)
             TRY(add_str(b, ",\"detail\":", h->detail));
         TRY(add_cstr(b, ",\"transform\":", h->transform ? h->transform : ""));
+        if (h->author && *h->author)
+            TRY(add_cstr(b, ",\"author\":", h->author));
         TRY(vg_buf_addc(b, '}'));
     }
     TRY(vg_buf_addc(b, ']'));

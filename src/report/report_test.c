@@ -144,7 +144,7 @@ static void test_event_json_has_ecs_fields_and_escapes_log_bytes(void **state)
     ev.score = 10;
     ev.outcome = vg_outcome_name(200);
     struct vg_event_hit hit = {100100, "SQL injection", "sqli", VG_STR_LIT("args:q"),
-                               VG_STR_LIT("1'\""), "decoded", VG_STR_NULL};
+                               VG_STR_LIT("1'\""), "decoded", VG_STR_NULL, NULL};
     ev.hits = &hit;
     ev.n_hits = 1;
     ev.file_path = "access.log";

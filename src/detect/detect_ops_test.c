@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * detect_ops_test.c: unit tests of the rule language (cmocka): every operator, negation,
+ * chains, exclusions, groups, authors, transformation chains, every field added with the
+ * language (basename, target, cookies one by one, headers, content type, line, status, JSON and
+ * multipart arguments), the loader's errors for the new keys, allowlists (each condition, their
+ * conjunction, and that an allowed hit cannot hide another), the per-class score, views for
+ * explanations, and examples with the new example keys.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "detect/detect.h"
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+struct req_spec {
+    const char *method;       /* default GET */
+    const char *target;       /* default / */
+    const char *ua, *referer, *host, *cookie, *body, *content_type;
+    int status;               /* 0: not logged */
+    const char *hname[4], *hval[4];
+    const char *addr;         /* client address */
+};
+
+struct req_buf {
+    char line[4096];
+    struct vg_request req;
+};
+
+static const struct vg_request *make_req(struct req_buf *b, const struct req_spec *sp)
+{
+    int n = snprintf(b->line, sizeof b->line, "%s %s HTTP/1.1", sp->method ? sp->method : "GET",
+                     sp->target ? sp->target : "/");
+    assert_true(n > 0 && (size_t)n < sizeof b->line);
+    struct vg_request *r = &b->req;
+    memset(r, 0, sizeof *r);
+    r->status = sp->status ? sp->status : -1;
+    r->bytes = -1;
+    r->line = vg_str_make(b->line, (size_t)n);
+    r->request = r->line;
+    vg_request_split(r->request, r);
+    if (sp->ua)
+        r->user_agent = vg_str_make(sp->ua, strlen(sp->ua));
+    if (sp->referer)
+        r->referer = vg_str_make(sp->referer, strlen(sp->referer));
+    if (sp->host)
+        r->host = vg_str_make(sp->host, strlen(sp->host));
+    if (sp->cookie)
+        r->cookie = vg_str_make(sp->cookie, strlen(sp->cookie));
+    if (sp->body)
+        r->body = vg_str_make(sp->body, strlen(sp->body));
+    if (sp->content_type)
+        r->content_type = vg_str_make(sp->content_type, strlen(sp->content_type));
+    for (int i = 0; i < 4 && sp->hname[i]; i++) {
+        r->headers[i].name = vg_str_make(sp->hname[i], strlen(sp->hname[i]));
+        r->headers[i].value = vg_str_make(sp->hval[i], strlen(sp->hval[i]));
+        r->n_headers++;
+    }
+    if (sp->addr) {
+        assert_true(vg_addr_parse((const uint8_t *)sp->addr, strlen(sp->addr), &r->addr));
+        r->flags |= VG_REQ_HAS_ADDR;
+    }
+    return r;
+}
+
+static struct vg_detector *compile_yaml_ex(const char *yaml, const char *src)
+{
+    struct vg_ruleset *rs;
+    struct vg_error err = {0};
+    assert_int_equal(vg_ruleset_new(&rs), VG_OK);
+    vg_status st = vg_ruleset_load_yaml(rs, (const uint8_t *)yaml, strlen(yaml), src, &err);
+    if (st != VG_OK)
+        fail_msg("load: %s", err.message);
+    struct vg_detector *det;
+    st = vg_detector_new(rs, 1, 5, &det, &err);
+    if (st != VG_OK)
+        fail_msg("compile: %s", err.message);
+    return det;
+}
+
+static struct vg_detector *compile_yaml(const char *yaml)
+{
+    return compile_yaml_ex(yaml, "t.yaml");
+}
+
+static int rule_index(const struct vg_detector *det, uint32_t id)
+{
+    for (uint32_t i = 0; i < vg_detector_rule_count(det); i++)
+        if (vg_detector_rule(det, i)->id == id)
+            return (int)i;
+    return -1;
+}
+
+static const struct vg_hit *hit_of(const struct vg_detector *det, const struct vg_verdict *v,
+                                   uint32_t id)
+{
+    int i = rule_index(det, id);
+    for (unsigned k = 0; k < v->n_hits; k++)
+        if ((int)v->hits[k].rule == i)
+            return &v->hits[k];
+    return NULL;
+}
+
+static struct vg_detect_scratch *last_scratch;
+static struct vg_verdict last_v;
+
+static void detect_done(void)
+{
+    vg_detect_scratch_free(last_scratch);
+    last_scratch = NULL;
+}
+
+static const struct vg_verdict *run(const struct vg_detector *det, const struct req_spec *sp)
+{
+    static struct req_buf b;
+    detect_done();
+    assert_int_equal(vg_detect_scratch_new(det, &last_scratch), VG_OK);
+    assert_int_equal(vg_detect_request(det, last_scratch, make_req(&b, sp), &last_v), VG_OK);
+    return &last_v;
+}
+
+static bool fires(const struct vg_detector *det, uint32_t id, const struct req_spec *sp)
+{
+    return hit_of(det, run(det, sp), id) != NULL;
+}
+
+static bool fires_t(const struct vg_detector *det, uint32_t id, const char *target)
+{
+    struct req_spec sp = {.target = target};
+    return fires(det, id, &sp);
+}
+
+#define R(id, body) "  - {id: " #id ", message: m" #id ", class: sqli, severity: critical, " body "}\n"
+
+/* ---- operators --------------------------------------------------------------------------- */
+
+static void test_every_operator(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [args], operator: phrases, phrases: [Information_Schema, 'sleep(']")
+        R(2, "fields: [args], operator: contains, value: 'etc/pass'")
+        R(3, "fields: [path], operator: begins, value: /ADMIN")
+        R(4, "fields: [path], operator: ends, value: .bak")
+        R(5, "fields: [args], operator: equals, value: 'drop'")
+        R(6, "fields: [method], operator: within, value: 'PUT DELETE'")
+        R(7, "fields: [args], operator: eq, value: '42'")
+        R(8, "fields: [args], operator: ne, value: '0', transforms: [], exclude: ['args:q']")
+        R(9, "fields: [args], operator: gt, value: '1000'")
+        R(10, "fields: [args], operator: ge, value: '-5', exclude: ['args:/./']")
+        R(11, "fields: [args], operator: lt, value: '-100'")
+        R(12, "fields: [args], operator: le, value: '-200'")
+        R(13, "fields: [args], operator: sqli, transforms: [urlDecodeUni]")
+        R(14, "fields: [args], operator: xss, transforms: [urlDecodeUni, htmlEntityDecode]")
+        R(15, "fields: [args], regex: 'un\\s*ion', caseless: false, transforms: [urlDecodeUni]")
+        R(16, "fields: [args], operator: contains, value: ABC, caseless: false"));
+    assert_true(fires_t(det, 1, "/?q=x+INFORMATION_SCHEMA.tables"));
+    assert_true(fires_t(det, 1, "/?q=sleep(5)"));
+    assert_false(fires_t(det, 1, "/?q=sleep+well"));
+    assert_true(fires_t(det, 2, "/?f=../../Etc/Passwd"));
+    assert_false(fires_t(det, 2, "/?f=etc"));
+    assert_true(fires_t(det, 3, "/admin/x"));
+    assert_false(fires_t(det, 3, "/x/admin"));
+    assert_true(fires_t(det, 4, "/db.BAK"));
+    assert_false(fires_t(det, 4, "/db.bak2"));
+    assert_true(fires_t(det, 5, "/?a=DROP"));
+    assert_false(fires_t(det, 5, "/?a=drops"));
+    struct req_spec put = {.method = "PUT"}, get = {.method = "GET"};
+    assert_true(fires(det, 6, &put));
+    assert_false(fires(det, 6, &get));
+    assert_true(fires_t(det, 7, "/?n=42"));
+    assert_false(fires_t(det, 7, "/?n=43"));
+    assert_true(fires_t(det, 8, "/?n=7"));
+    assert_false(fires_t(det, 8, "/?n=0&q=5")); /* q excluded, n is 0 */
+    assert_true(fires_t(det, 9, "/?n=1001"));
+    assert_false(fires_t(det, 9, "/?n=1000"));
+    assert_false(fires_t(det, 10, "/?n=1")); /* every argument excluded by /./ */
+    assert_true(fires_t(det, 11, "/?n=-101"));
+    assert_false(fires_t(det, 11, "/?n=abc")); /* not a number: 0 */
+    assert_true(fires_t(det, 12, "/?n=-200"));
+    assert_true(fires_t(det, 13, "/?id=1%27%20or%201=1--"));
+    assert_false(fires_t(det, 13, "/?q=it%27s"));
+    assert_true(fires_t(det, 14, "/?q=%3Cimg%20src=x%20onerror=alert(1)%3E"));
+    assert_true(fires_t(det, 14, "/?q=%26lt;script%26gt;alert(1)%26lt;/script%26gt;"));
+    assert_false(fires_t(det, 14, "/?q=a+%3C+b"));
+    assert_true(fires_t(det, 15, "/?q=1%20un%20ion"));
+    assert_false(fires_t(det, 15, "/?q=UNION"));
+    assert_true(fires_t(det, 16, "/?q=xABCx"));
+    assert_false(fires_t(det, 16, "/?q=abc"));
+    /* spans are exact and the view names the chain */
+    const struct vg_verdict *v = run(det, &(struct req_spec){.target = "/?q=x+INFORMATION_SCHEMA"});
+    const struct vg_hit *h = hit_of(det, v, 1);
+    assert_non_null(h);
+    assert_int_equal(h->match_end - h->match_start, strlen("information_schema"));
+    assert_string_equal(h->view, "decoded"); /* neither transform nor transforms given */
+    v = run(det, &(struct req_spec){.target = "/?q=%3Csvg%20onload=alert(1)%3E"});
+    h = hit_of(det, v, 14);
+    assert_non_null(h);
+    assert_string_equal(h->view, "urlDecodeUni,htmlEntityDecode");
+    assert_non_null(h->note);
+    detect_done();
+    vg_detector_free(det);
+}
+
+/* ---- negation and chains ----------------------------------------------------------------- */
+
+static void test_negate_and_chain(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [method], operator: within, value: 'GET HEAD POST', negate: true")
+        R(2, "fields: [args_names], operator: equals, value: token, negate: true, "
+             "chain: [{fields: [path], operator: begins, value: /api/}]")
+        R(3, "fields: [args], regex: select, chain: [{fields: [path], operator: ends, "
+             "value: .php}, {fields: [user_agent], operator: contains, value: curl, negate: true}]"));
+    assert_true(fires(det, 1, &(struct req_spec){.method = "TRACE"}));
+    assert_false(fires(det, 1, &(struct req_spec){.method = "HEAD"}));
+    /* negated on a collection: holds when no instance matches (and when there is none) */
+    assert_true(fires_t(det, 2, "/api/x?a=1"));
+    assert_true(fires_t(det, 2, "/api/x"));
+    assert_false(fires_t(det, 2, "/api/x?a=1&token=2"));
+    assert_false(fires_t(det, 2, "/web/x?a=1"));
+    /* every chain condition must hold on the same request */
+    assert_true(fires(det, 3, &(struct req_spec){.target = "/a.php?q=select", .ua = "Mozilla"}));
+    assert_false(fires(det, 3, &(struct req_spec){.target = "/a.php?q=select", .ua = "curl/8"}));
+    assert_false(fires(det, 3, &(struct req_spec){.target = "/a.asp?q=select", .ua = "Mozilla"}));
+    assert_false(fires(det, 3, &(struct req_spec){.target = "/a.php?q=x", .ua = "Mozilla"}));
+    const struct vg_verdict *v = run(det, &(struct req_spec){.method = "TRACE"});
+    const struct vg_hit *h = hit_of(det, v, 1);
+    assert_non_null(h);
+    assert_int_equal(h->field, VG_F_METHOD);
+    assert_int_equal(h->subject.n, 0);
+    detect_done();
+    vg_detector_free(det);
+}
+
+/* ---- exclusions, groups, authors, scores ------------------------------------------------- */
+
+static void test_exclude_group_author_and_class_scores(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [args, cookie], regex: evil, exclude: ['args:Password', 'cookie:/^__utm/']")
+        R(2, "fields: [headers], regex: evil, exclude: ['header:Cookie']")
+        "  - {id: 3, message: a, class: xss, score: 4, regex: aaa, group: g, author: 'Jane Doe'}\n"
+        "  - {id: 4, message: b, class: xss, score: 6, regex: bbb, group: g}\n"
+        "  - {id: 5, message: c, class: rfi, score: 2, regex: ccc, group: other}\n");
+    assert_false(fires_t(det, 1, "/?password=evil"));
+    assert_true(fires_t(det, 1, "/?password=ok&q=evil"));
+    assert_false(fires(det, 1, &(struct req_spec){.cookie = "__utma=evil; b=1"}));
+    assert_true(fires(det, 1, &(struct req_spec){.cookie = "__utma=1; b=evil"}));
+    assert_false(fires(det, 2, &(struct req_spec){.cookie = "a=evil"}));
+    assert_true(fires(det, 2, &(struct req_spec){.ua = "evil"}));
+
+    const struct vg_verdict *v = run(det, &(struct req_spec){.target = "/?a=aaa&b=bbb&c=ccc"});
+    assert_non_null(hit_of(det, v, 3));
+    assert_non_null(hit_of(det, v, 4));
+    assert_int_equal(v->score, 6 + 2); /* the group adds its highest score once */
+    assert_int_equal(v->class_scores[VG_CLASS_XSS], 6);
+    assert_int_equal(v->class_scores[VG_CLASS_RFI], 2);
+    assert_int_equal(v->class_scores[VG_CLASS_SQLI], 0);
+    v = run(det, &(struct req_spec){.target = "/?a=aaa"});
+    assert_int_equal(v->score, 4);
+    assert_string_equal(vg_detector_rule(det, (uint32_t)rule_index(det, 3))->author, "Jane Doe");
+    assert_string_equal(vg_detector_rule(det, (uint32_t)rule_index(det, 3))->group, "g");
+    detect_done();
+    vg_detector_free(det);
+}
+
+/* ---- fields ------------------------------------------------------------------------------ */
+
+static void test_every_new_field(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [basename], transforms: [], operator: equals, value: 'wp-config.php'")
+        R(2, "fields: [target], transforms: [], operator: contains, value: '/a?b'")
+        R(3, "fields: [cookie], transforms: [], operator: equals, value: 'v1'")
+        R(4, "fields: [cookie_names], transforms: [], operator: equals, value: 'PHPSESSID'")
+        R(5, "fields: [content_type], transforms: [], operator: contains, value: 'xml'")
+        R(6, "fields: ['header:X-Api-Key'], transforms: [], operator: equals, value: 'k1'")
+        R(7, "fields: [headers], transforms: [], operator: contains, value: 'inj'")
+        R(8, "fields: [header_names], transforms: [], operator: begins, value: 'X-Evil'")
+        R(9, "fields: [line], transforms: [], operator: contains, value: 'HTTP/1.1'")
+        R(10, "fields: [status], operator: ge, value: '500'")
+        R(11, "fields: [args], transforms: [], operator: equals, value: 'jv'")
+        R(12, "fields: [args_names], transforms: [], operator: equals, value: 'json.a.b'")
+        R(13, "fields: [args], transforms: [], operator: equals, value: 'mpv'")
+        R(14, "fields: ['header:Referer'], transforms: [], operator: contains, value: 'ref'")
+        R(15, "fields: [args], transforms: [], operator: equals, value: 'a b'"));
+    assert_true(fires_t(det, 1, "/site/wp-config.php"));
+    assert_false(fires_t(det, 1, "/wp-config.php/x"));
+    assert_true(fires_t(det, 2, "/a?b=1"));
+    assert_true(fires(det, 3, &(struct req_spec){.cookie = "x=0; y=v1"}));
+    assert_false(fires(det, 3, &(struct req_spec){.cookie = "x=0; y=v1z"}));
+    assert_true(fires(det, 4, &(struct req_spec){.cookie = "PHPSESSID=1"}));
+    assert_true(fires(det, 5, &(struct req_spec){.content_type = "text/xml"}));
+    struct req_spec hs = {.hname = {"x-api-key", "X-Other"}, .hval = {"k1", "inj"}};
+    assert_true(fires(det, 6, &hs));
+    assert_true(fires(det, 7, &hs));
+    assert_false(fires(det, 8, &hs));
+    assert_true(fires(det, 8, &(struct req_spec){.hname = {"X-Evil-1"}, .hval = {"1"}}));
+    assert_true(fires_t(det, 9, "/"));
+    assert_true(fires(det, 10, &(struct req_spec){.status = 503}));
+    assert_false(fires(det, 10, &(struct req_spec){.status = 404}));
+    assert_false(fires(det, 10, &(struct req_spec){.status = 0})); /* not logged */
+    struct req_spec js = {.method = "POST", .body = "{\"a\": {\"b\": \"jv\"}, \"l\": [1, 2]}",
+                          .content_type = "application/json"};
+    assert_true(fires(det, 11, &js));
+    assert_true(fires(det, 12, &js));
+    struct req_spec mp = {.method = "POST",
+                          .body = "--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\n"
+                                  "mpv\r\n--XyZ--\r\n",
+                          .content_type = "multipart/form-data; boundary=XyZ"};
+    assert_true(fires(det, 13, &mp));
+    assert_true(fires(det, 14, &(struct req_spec){.referer = "http://ref/"}));
+    assert_true(fires_t(det, 15, "/?q=a+b")); /* the base of args is form-decoded once */
+    /* the header hit is named by the header */
+    const struct vg_verdict *v = run(det, &hs);
+    const struct vg_hit *h = hit_of(det, v, 6);
+    assert_non_null(h);
+    assert_int_equal(h->field, VG_F_HEADER);
+    assert_int_equal(h->name.n, strlen("x-api-key"));
+    /* views of the last request can be listed */
+    enum vg_field f;
+    struct vg_str name, bytes;
+    const char *view;
+    assert_true(vg_detect_view(last_scratch, 0, &f, &name, &view, &bytes));
+    detect_done();
+    vg_detector_free(det);
+}
+
+/* A decoded and a raw view on new fields, and a header named in two ways. */
+static void test_decoded_and_raw_views_of_new_fields(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [headers], operator: contains, value: '<script'")
+        R(2, "fields: [headers], transform: raw, operator: contains, value: '%3cscript'"));
+    struct req_spec sp = {.hname = {"X-Forwarded-Host"}, .hval = {"%3Cscript%3E"}};
+    assert_true(fires(det, 1, &sp));
+    assert_true(fires(det, 2, &sp));
+    detect_done();
+    vg_detector_free(det);
+}
+
+/* ---- loader ------------------------------------------------------------------------------ */
+
+struct bad_yaml {
+    const char *name;
+    const char *yaml;
+    const char *needle;
+};
+
+#define HEAD "rules:\n  - {id: 1, message: m, class: sqli, severity: critical, "
+
+static const struct bad_yaml bad_yamls[] = {
+    {"transform and transforms", HEAD "transform: raw, transforms: [lowercase], regex: x}\n",
+     "exclude each other"},
+    {"unknown transformation", HEAD "transforms: [rot13x], regex: x}\n",
+     "unknown transformation `rot13x`"},
+    {"unsupported transformation", HEAD "transforms: [md5], regex: x}\n", "not supported"},
+    {"phrases without phrases", HEAD "operator: phrases}\n", "needs `phrases`"},
+    {"phrases with regex operator", HEAD "regex: x, phrases: [a]}\n", "need `operator: phrases`"},
+    {"contains without value", HEAD "operator: contains}\n", "needs a `value`"},
+    {"eq not a number", HEAD "operator: eq, value: abc}\n", "must be an integer"},
+    {"value with regex", HEAD "regex: x, value: y}\n", "`value` applies to"},
+    {"caseless on numbers", HEAD "operator: gt, value: '1', caseless: true}\n",
+     "does not apply"},
+    {"bad exclude", HEAD "regex: x, exclude: ['path:/x']}\n", "`exclude` items"},
+    {"bare header field", HEAD "regex: x, fields: [header]}\n", "write header:NAME"},
+    {"bad chain key", HEAD "regex: x, chain: [{fields: [path], colour: red}]}\n",
+     "unknown key `colour` in a chain condition"},
+    {"chain without operand", HEAD "regex: x, chain: [{fields: [path], operator: begins}]}\n",
+     "needs a `value`"},
+    {"bad class", "rules:\n  - {id: 1, message: m, class: worm, severity: critical, regex: x}\n",
+     "protocol session"},
+    {"empty group", HEAD "regex: x, group: ''}\n", "`group` may not be empty"},
+    {"phrases_file in memory", HEAD "operator: phrases, phrases_file: x.data}\n",
+     "cannot read phrases_file"},
+    {"bad example status", HEAD "regex: x, examples: {match: [{status: 42}]}}\n",
+     "`status` is out of range"},
+    {"bad example headers", HEAD "regex: x, examples: {match: [{headers: [a]}]}}\n",
+     "mapping of name: value"},
+};
+
+static void test_loader_rejects_bad_language_keys(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad_yamls); i++) {
+        struct vg_ruleset *rs;
+        assert_int_equal(vg_ruleset_new(&rs), VG_OK);
+        struct vg_error err = {0};
+        vg_status st = vg_ruleset_load_yaml(rs, (const uint8_t *)bad_yamls[i].yaml,
+                                            strlen(bad_yamls[i].yaml), "/nonexistent/bad.yaml",
+                                            &err);
+        if (st != VG_E_RULES || !strstr(err.message, bad_yamls[i].needle))
+            fail_msg("case '%s': status %d message '%s'", bad_yamls[i].name, st, err.message);
+        assert_int_equal(vg_ruleset_count(rs), 0);
+        vg_ruleset_free(rs);
+    }
+}
+
+static void test_phrases_file_and_hash(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/vigil-ops-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/words.data", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# comment\n\n  nmap  \nmasscan\n", f);
+    fclose(f);
+    char src[256];
+    snprintf(src, sizeof src, "%s/rules.yaml", dir);
+    struct vg_detector *det = compile_yaml_ex(
+        "rules:\n" R(1, "fields: [user_agent], operator: phrases, phrases_file: words.data"),
+        src);
+    assert_true(fires(det, 1, &(struct req_spec){.ua = "Nmap Scripting Engine"}));
+    assert_true(fires(det, 1, &(struct req_spec){.ua = "masscan/1.3"}));
+    assert_false(fires(det, 1, &(struct req_spec){.ua = "comment"}));
+    char h1[65];
+    snprintf(h1, sizeof h1, "%s", vg_detector_hash(det));
+    detect_done();
+    vg_detector_free(det);
+    /* the hash covers the language's parts */
+    det = compile_yaml("rules:\n" R(1, "fields: [user_agent], operator: phrases, phrases: [nmap]"));
+    assert_string_not_equal(h1, vg_detector_hash(det));
+    vg_detector_free(det);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* ---- allowlists -------------------------------------------------------------------------- */
+
+static void test_allowlist_semantics(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [args], regex: evil")
+        "  - {id: 2, message: m2, class: xss, severity: critical, fields: [args], regex: bad}\n");
+    static const char allow[] =
+        "allow:\n"
+        "  - reason: wiki\n    paths: [/doku.php, '/api/*']\n    args: [wikitext]\n"
+        "  - reason: office\n    sources: [10.0.0.0/8, '2001:db8::/32']\n    rules: [xss]\n"
+        "  - reason: one rule\n    rules: [1]\n    paths: [/only]\n";
+    struct vg_allowlist *al = NULL;
+    struct vg_error err = {0};
+    assert_int_equal(vg_allowlist_load_yaml(&al, (const uint8_t *)allow, strlen(allow), "a.yaml",
+                                            &err),
+                     VG_OK);
+    assert_int_equal(vg_allowlist_count(al), 3);
+    assert_string_equal(vg_allowlist_reason(al, 1), "office");
+    assert_string_equal(vg_allowlist_source(al, 0), "a.yaml:2");
+    vg_detector_set_allowlist(det, al);
+
+    /* path and argument both hold: dropped, reported with its entry */
+    const struct vg_verdict *v = run(det, &(struct req_spec){.target = "/doku.php?wikitext=evil"});
+    assert_int_equal(v->score, 0);
+    assert_int_equal(v->n_hits, 0);
+    assert_int_equal(v->n_allowed, 1);
+    assert_int_equal(v->allowed[0].allow, 0);
+    /* glob */
+    v = run(det, &(struct req_spec){.target = "/api/v1/x?wikitext=evil"});
+    assert_int_equal(v->score, 0);
+    /* only one condition holds: kept */
+    v = run(det, &(struct req_spec){.target = "/doku.php?other=evil"});
+    assert_int_equal(v->score, 5);
+    v = run(det, &(struct req_spec){.target = "/other.php?wikitext=evil"});
+    assert_int_equal(v->score, 5);
+    /* a payload in an allowed argument does not hide the same rule in another one */
+    v = run(det, &(struct req_spec){.target = "/doku.php?wikitext=evil&q=evil"});
+    assert_int_equal(v->score, 5);
+    assert_int_equal(v->n_allowed, 1);
+    assert_non_null(hit_of(det, v, 1));
+    /* sources and classes */
+    v = run(det, &(struct req_spec){.target = "/?q=bad", .addr = "10.1.2.3"});
+    assert_int_equal(v->score, 0);
+    v = run(det, &(struct req_spec){.target = "/?q=bad", .addr = "2001:db8::7"});
+    assert_int_equal(v->score, 0);
+    v = run(det, &(struct req_spec){.target = "/?q=bad", .addr = "11.1.2.3"});
+    assert_int_equal(v->score, 5);
+    v = run(det, &(struct req_spec){.target = "/?q=evil", .addr = "10.1.2.3"});
+    assert_int_equal(v->score, 5); /* entry 1 allows xss only */
+    v = run(det, &(struct req_spec){.target = "/?q=bad"});
+    assert_int_equal(v->score, 5); /* no address logged: a sources entry cannot hold */
+    /* rule ids */
+    v = run(det, &(struct req_spec){.target = "/only?q=evil&r=bad"});
+    assert_int_equal(v->score, 5);
+    assert_int_equal(v->class_scores[VG_CLASS_XSS], 5);
+    detect_done();
+    vg_detector_free(det);
+
+    static const struct {
+        const char *yaml, *needle;
+    } bad[] = {
+        {"allow:\n  - paths: [/x]\n", "needs a `reason`"},
+        {"allow:\n  - reason: r\n    colour: red\n", "unknown key"},
+        {"allow:\n  - reason: r\n    sources: [10.0.0.0/33]\n", "CIDR"},
+        {"allow:\n  - reason: r\n    rules: [worm]\n", "rule ids or classes"},
+        {"other: []\n", "only key"},
+        {"allow: 3\n", "no `allow:` list"},
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
+        struct vg_allowlist *b = NULL;
+        struct vg_error e2 = {0};
+        vg_status st = vg_allowlist_load_yaml(&b, (const uint8_t *)bad[i].yaml,
+                                              strlen(bad[i].yaml), "b.yaml", &e2);
+        if (st == VG_OK || !strstr(e2.message, bad[i].needle))
+            fail_msg("allowlist case %zu: status %d message '%s'", i, st, e2.message);
+        assert_null(b);
+    }
+}
+
+/* ---- examples ---------------------------------------------------------------------------- */
+
+static void fail_cb(const struct vg_rule *r, const struct vg_rule_example *ex, void *user)
+{
+    (void)ex;
+    (void)user;
+    print_message("example of rule %u misbehaves\n", r->id);
+}
+
+static void test_examples_with_new_keys(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [status], operator: eq, value: '500', "
+             "examples: {match: [{status: 500}], no_match: [{status: 200}, '/']}")
+        R(2, "fields: ['header:X-Forwarded-Host'], transform: raw, operator: contains, "
+             "value: '%0d%0a', examples: {match: [{headers: {X-Forwarded-Host: 'a%0d%0ab'}}], "
+             "no_match: [{headers: {X-Other: '%0d%0a'}}]}")
+        R(3, "fields: [args], transforms: [lowercase], regex: 'union select', "
+             "examples: {match: [{method: POST, body: 'q=UNION+SELECT', "
+             "content_type: application/x-www-form-urlencoded}], no_match: [{body: 'q=1'}]}")
+        R(4, "fields: [cookie], transforms: [], operator: equals, value: bad, "
+             "examples: {match: [{cookie: 'a=1; b=bad'}], no_match: [{cookie: 'a=bad1'}]}")
+        R(5, "fields: [host], transforms: [], operator: ends, value: '.onion', "
+             "examples: {match: [{host: x.onion}], no_match: [{host: x.org}]}")
+        R(6, "fields: [content_type], transforms: [lowercase], operator: contains, "
+             "value: 'text/xml', examples: {match: [{content_type: Text/XML}], no_match: ['/']}"));
+    size_t checked = 0, failed = 0;
+    assert_int_equal(vg_detector_check_examples(det, fail_cb, NULL, &checked, &failed), VG_OK);
+    assert_int_equal(checked, 13);
+    assert_int_equal(failed, 0);
+    vg_detector_free(det);
+}
+
+/* Rules without the language's keys keep the fast engine and their hash text. */
+static void test_plain_rules_are_unchanged(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml("rules:\n" R(1, "fields: [args, cookie], regex: evil"));
+    assert_false(vg_detector_rule(det, 0)->extended);
+    /* cookie is still the whole header for a plain rule */
+    assert_true(fires(det, 1, &(struct req_spec){.cookie = "a=1; b=evil"}));
+    const struct vg_verdict *v = run(det, &(struct req_spec){.cookie = "a=evil"});
+    assert_string_equal(v->hits[0].view, "decoded");
+    assert_int_equal(v->class_scores[VG_CLASS_SQLI], 5);
+    detect_done();
+    vg_detector_free(det);
+}
+
+/* ---- out of memory ----------------------------------------------------------------------- */
+
+static long oom_budget;
+static void *oom_malloc(size_t n)
+{
+    return oom_budget-- > 0 ? malloc(n) : NULL;
+}
+static void *oom_realloc(void *p, size_t n)
+{
+    return oom_budget-- > 0 ? realloc(p, n) : NULL;
+}
+static void oom_free(void *p)
+{
+    free(p);
+}
+
+/* Every allocation of the loader, the compiler, the scratch, a request and an allowlist may
+   fail: the result is VG_E_NOMEM and nothing leaks (ASan), never a crash. */
+static void test_out_of_memory_in_the_language_fails_cleanly(void **state)
+{
+    (void)state;
+    const struct vg_allocator a = {oom_malloc, oom_realloc, oom_free};
+    const char *y = "rules:\n"
+        R(1, "fields: [args, cookie, 'header:X-A'], exclude: ['args:p', 'cookie:/^_/'], "
+             "transforms: [urlDecodeUni, lowercase], operator: phrases, phrases: [evil, bad], "
+             "group: g, author: a")
+        R(2, "fields: [method], operator: within, value: 'GET POST', negate: true, "
+             "chain: [{fields: [status], operator: ge, value: '200'}]")
+        R(3, "fields: [args], transforms: [], regex: '(x)\\1y', "
+             "examples: {match: ['/?q=xxy'], no_match: ['/?q=xy']}");
+    const char *al_text = "allow:\n  - reason: r\n    paths: ['/w*']\n    args: [t]\n";
+    bool succeeded = false;
+    for (long budget = 0; budget < 4000 && !succeeded; budget++) {
+        oom_budget = budget;
+        vg_set_thread_allocator(&a);
+        struct vg_ruleset *rs = NULL;
+        struct vg_detector *det = NULL;
+        struct vg_detect_scratch *s = NULL;
+        struct vg_allowlist *al = NULL;
+        struct vg_error err = {0};
+        vg_status st = vg_ruleset_new(&rs);
+        if (st == VG_OK)
+            st = vg_ruleset_load_yaml(rs, (const uint8_t *)y, strlen(y), "oom.yaml", &err);
+        if (st == VG_OK) {
+            st = vg_detector_new(rs, 1, 5, &det, &err);
+            rs = NULL; /* consumed */
+        }
+        if (st == VG_OK)
+            st = vg_allowlist_load_yaml(&al, (const uint8_t *)al_text, strlen(al_text), "a.yaml",
+                                        &err);
+        if (st == VG_OK) {
+            vg_detector_set_allowlist(det, al);
+            al = NULL;
+            st = vg_detect_scratch_new(det, &s);
+        }
+        static struct req_buf b;
+        struct vg_verdict v;
+        struct req_spec sp = {.method = "PUT", .target = "/w?t=evil&q=BAD&p=evil&q2=xxy",
+                              .cookie = "_a=evil; b=1", .status = 200,
+                              .hname = {"X-A"}, .hval = {"evil"}};
+        if (st == VG_OK)
+            st = vg_detect_request(det, s, make_req(&b, &sp), &v);
+        size_t checked = 0, failed = 0;
+        if (st == VG_OK)
+            st = vg_detector_check_examples(det, NULL, NULL, &checked, &failed);
+        vg_set_thread_allocator(NULL);
+        if (st == VG_OK) {
+            succeeded = true;
+            assert_int_equal(v.score, 5 + 5 + 5);
+            assert_int_equal(v.n_allowed, 1);
+            assert_int_equal(failed, 0);
+        } else if (st != VG_E_NOMEM && st != VG_E_LIMIT) {
+            fail_msg("budget %ld: status %d (%s)", budget, st, err.message);
+        }
+        vg_detect_scratch_free(s);
+        vg_allowlist_free(al);
+        vg_detector_free(det);
+        vg_ruleset_free(rs);
+    }
+    assert_true(succeeded);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_operator),
+        cmocka_unit_test(test_negate_and_chain),
+        cmocka_unit_test(test_exclude_group_author_and_class_scores),
+        cmocka_unit_test(test_every_new_field),
+        cmocka_unit_test(test_decoded_and_raw_views_of_new_fields),
+        cmocka_unit_test(test_loader_rejects_bad_language_keys),
+        cmocka_unit_test(test_phrases_file_and_hash),
+        cmocka_unit_test(test_allowlist_semantics),
+        cmocka_unit_test(test_examples_with_new_keys),
+        cmocka_unit_test(test_plain_rules_are_unchanged),
+        cmocka_unit_test(test_out_of_memory_in_the_language_fails_cleanly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
