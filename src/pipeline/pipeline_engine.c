@@ -328,7 +328,9 @@ vg_status vg_pipeline_analyze(const struct vg_engine *eng, struct vg_detect_scra
         /* Evidence is capped: a match longer than 1 KiB keeps its first 1 KiB. */
         if (e - s > 1024)
             e = s + 1024;
-        eh->match = vg_arena_dup(arena, vg_str_make(h->subject.p + s, e - s));
+        /* A negated or numeric condition can fire on an absent field: no bytes to quote. */
+        eh->match = h->subject.p ? vg_arena_dup(arena, vg_str_make(h->subject.p + s, e - s))
+                                 : (struct vg_str)VG_STR_NULL;
         eh->detail = h->note ? vg_arena_dup(arena, vg_str_make(h->note, strlen(h->note)))
                                 : (struct vg_str)VG_STR_NULL;
     }

@@ -312,7 +312,8 @@ static vg_status explain(const vg_engine_t *eng, const uint8_t *line, size_t len
             me = h->subject.n;
         if (ms > me)
             ms = me;
-        struct vg_str m = vg_str_make(h->subject.p + ms, me - ms);
+        struct vg_str m = h->subject.p ? vg_str_make(h->subject.p + ms, me - ms)
+                                       : (struct vg_str)VG_STR_NULL;
         if (o.json) {
             vg_bprintf(&o.b, "%s{\"rule\":%" PRIu32 ",\"class\":\"%s\",\"score\":%d,\"field\":\"%s",
                        i ? "," : "", r->id, vg_class_name(r->class_), r->score,
