@@ -69,6 +69,7 @@ static void usage_main(FILE *f)
             "  rules list       list the loaded rules (id, class, score, paranoia, fields)\n"
             "  rules test       run every rule's examples; exit 1 if one misbehaves\n"
             "  rules import-sigma PATH  print Sigma webserver rules as native rules\n"
+            "  rules import-crs DIR     print OWASP CRS rules as native rules\n"
             "  version          print the version\n"
             "  help [COMMAND]   show help\n"
             "\n"
