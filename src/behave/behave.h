@@ -183,6 +183,8 @@ struct vg_behave_config {
     int64_t flood_window;
     unsigned flood_min;
     unsigned flood_spike_min;
+    int64_t flood_burst_window; /* a short burst: burst_min identical answers within it */
+    unsigned flood_burst_min;
     double site_factor;
     unsigned site_min;
     int flood_score;

@@ -418,6 +418,8 @@ static const struct key_desc vg_keys[] = {
     {"flood", "window", K_DUR, OFF(flood_window), 6, DAY, false},
     {"flood", "min_requests", K_UINT, OFF(flood_min), 2, 1e9, false},
     {"flood", "min_requests_in_spike", K_UINT, OFF(flood_spike_min), 2, 1e9, false},
+    {"flood", "burst_window", K_DUR, OFF(flood_burst_window), 1, DAY, false},
+    {"flood", "burst_min", K_UINT, OFF(flood_burst_min), 2, 1e9, false},
     {"flood", "site_factor", K_REAL, OFF(site_factor), 1, 1e6, false},
     {"flood", "site_min", K_UINT, OFF(site_min), 1, 1e9, false},
     {"flood", "score", K_SCORE, OFF(flood_score), 1, 1000, false},
@@ -1070,6 +1072,9 @@ static vg_status finish(struct vg_behave_config *cfg, struct vg_error *err, cons
             cfg->path_signals[cfg->n_path_signals++] = (uint16_t)i;
         }
     }
+    if (cfg->flood_burst_window > cfg->flood_window)
+        return vg_error_set(err, VG_E_INVAL, name, 0,
+                            "%s: [flood] burst_window must not exceed window", name);
     if (cfg->flood_spike_min > cfg->flood_min)
         return vg_error_set(err, VG_E_INVAL, name, 0,
                             "%s: [flood] min_requests_in_spike must not exceed min_requests",

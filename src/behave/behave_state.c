@@ -1630,6 +1630,10 @@ static vg_status detect_flood(struct vg_behave *b, uint32_t sid, const struct si
             x->rep_pos = (uint8_t)((x->rep_pos + 1) % VG_REP_KEYS);
         }
         s->last_key = key;
+        /* While a source floods, its other requests are part of the flood too (a different
+           answer in the middle of a tool's burst is often the one that worked). */
+        if (s->ext && (E(b, s->ext)->fired & bit))
+            v->flag |= bit;
         return VG_OK;
     }
     uint32_t xid = ext_of(b, sid);
@@ -1672,14 +1676,30 @@ static vg_status detect_flood(struct vg_behave *b, uint32_t sid, const struct si
         sum += x->flood_b[i];
     bool spike = site_in_spike(cfg, site);
     unsigned bar = spike ? cfg->flood_spike_min : cfg->flood_min;
-    if (sum < bar) {
+    /* The burst: the buckets that end after t - burst_window (at least the current one). */
+    uint64_t burst = 0;
+    int64_t bfrom = t - cfg->flood_burst_window, bstart = t;
+    for (unsigned i = 0; i < VG_FLOOD_BUCKETS; i++)
+        if (x->flood_t0 + (int64_t)(i + 1) * bw > bfrom) {
+            burst += x->flood_b[i];
+            if (x->flood_t0 + (int64_t)i * bw < bstart)
+                bstart = x->flood_t0 + (int64_t)i * bw;
+        }
+    bool is_burst = cfg->flood_burst_min && burst >= cfg->flood_burst_min;
+    if (sum < bar && !is_burst) {
         v->cand |= bit;
         return VG_OK;
     }
     size_t pos = 0;
-    why_add(b->why, sizeof b->why, &pos,
-            "%" PRIu64 " identical answers (same method, path, status and size) within %lld s",
-            sum, (long long)cfg->flood_window);
+    if (sum >= bar)
+        why_add(b->why, sizeof b->why, &pos,
+                "%" PRIu64 " identical answers (same method, path, status and size) within %lld s",
+                sum, (long long)cfg->flood_window);
+    else
+        why_add(b->why, sizeof b->why, &pos,
+                "a burst of %" PRIu64 " identical answers (same method, path, status and size) "
+                "within %lld s",
+                burst, (long long)(t - bstart + 1));
     if (spike)
         why_add(b->why, sizeof b->why, &pos, "; site at %u requests/min, usually %.0f",
                 site->minute_count, site->baseline);

@@ -526,6 +526,45 @@ static void test_flood_fires_on_identical_answers_and_flags_the_whole_burst(void
     rig_fini(&r);
 }
 
+static void test_flood_burst_of_identical_answers_within_seconds(void **state)
+{
+    (void)state;
+    /* A tool's POST run: 300 requests in 3 s to one endpoint, mostly the same short answer,
+       every tenth a different one. Defaults: burst_min 200 within burst_window 10 s. */
+    struct rig r;
+    rig_init(&r, NULL);
+    for (int i = 0; i < 300; i++) {
+        bool odd = i % 10 == 9;
+        struct req_spec q = {"203.0.113.60", 5000 + i / 100, "POST", "/lib/exe/ajax.php", NULL,
+                             200, odd ? 100 + i : 5, "Mozilla/5.0 (X11; Linux x86_64)", NULL,
+                             NULL, NULL, NULL};
+        feed(&r, &q);
+    }
+    assert_int_equal(vg_behave_finish(r.b, true), VG_OK);
+    size_t n = count_class(&r, VG_CLASS_FLOOD);
+    /* every repeat, and the different answers after the flood fired */
+    assert_true(n >= 270 - 1);
+    assert_true(n < 300);
+    assert_non_null(strstr(why_of(&r.e[0], VG_DET_FLOOD), "a burst of"));
+    /* the same 150 times in 3 s, or 300 times spread over 5 minutes, is no burst */
+    struct rig c;
+    rig_init(&c, NULL);
+    for (int i = 0; i < 150; i++) {
+        struct req_spec q = {"203.0.113.61", 5000 + i / 50, "POST", "/api/poll", NULL, 200, 5,
+                             "Mozilla/5.0 (X11; Linux x86_64)", NULL, NULL, NULL, NULL};
+        feed(&c, &q);
+    }
+    for (int i = 0; i < 300; i++) {
+        struct req_spec q = {"203.0.113.62", 5000 + i, "GET", "/api/poll", NULL, 200, 5,
+                             "Mozilla/5.0 (X11; Linux x86_64)", NULL, NULL, NULL, NULL};
+        feed(&c, &q);
+    }
+    assert_int_equal(vg_behave_finish(c.b, true), VG_OK);
+    assert_int_equal(count_class(&c, VG_CLASS_FLOOD), 0);
+    rig_fini(&c);
+    rig_fini(&r);
+}
+
 /* ---- tools ---------------------------------------------------------------------------------- */
 
 static void test_tool_fingerprints_strong_and_two_weak_signals(void **state)
@@ -1031,6 +1070,7 @@ static void test_config_rejects_bad_lines_naming_the_line(void **state)
         {"[tools]\ntool = X | any | agent~x\n", 2, "a signal is"},
         {"[scan]\ngap += 5\n", 2, "+= is for lists"},
         {"[flood]\nmin_requests = 10\nmin_requests_in_spike = 20\n", 0, "must not exceed"},
+        {"[flood]\nburst_window = 2m\n", 0, "burst_window must not exceed"},
         {"[scan\n", 1, "section header"},
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
@@ -1253,6 +1293,7 @@ int main(void)
         cmocka_unit_test(test_bruteforce_ignores_injection_payloads_and_sql_injection_tools),
         cmocka_unit_test(test_bruteforce_many_user_names_and_one_user_from_many_sources),
         cmocka_unit_test(test_flood_fires_on_identical_answers_and_flags_the_whole_burst),
+        cmocka_unit_test(test_flood_burst_of_identical_answers_within_seconds),
         cmocka_unit_test(test_tool_fingerprints_strong_and_two_weak_signals),
         cmocka_unit_test(test_signature_attack_held_by_an_open_scan_gets_both_classes),
         cmocka_unit_test(test_fuzz_sweep_fires_and_flags_every_request_with_its_class),
