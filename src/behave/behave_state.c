@@ -49,7 +49,7 @@
 #define VG_SIG_FLAG 0x80 /* pend.flag: a signature verdict */
 #define VG_HELD_FIELDS 6 /* method, host, target, protocol, user agent, referer */
 #define VG_STATE_MAGIC 0x48424756u /* "VGBH" */
-#define VG_STATE_VERSION 2u
+#define VG_STATE_VERSION 3u
 #define VG_FZ_SLOTS 4   /* parameters followed at once per source */
 #define VG_FZ_BUCKETS 6 /* the sweep window in sixths */
 #define VG_FZ_NAME 24
@@ -2385,6 +2385,9 @@ vg_status vg_behave_export_state(const struct vg_behave *b, struct vg_buf *out)
 {
     put_u32(out, VG_STATE_MAGIC);
     put_u32(out, VG_STATE_VERSION);
+    /* The stage's clock (the latest time seen): expiry depends on it, and a log whose times
+       go back (merged or repeated logs) must expire the same after a restart. */
+    put(out, &b->clock, 8);
     put_u32(out, (uint32_t)b->n_sites);
     for (size_t i = 0; i < b->n_sites; i++) {
         const struct site *s = b->sites[i];
@@ -2481,6 +2484,10 @@ vg_status vg_behave_import_state(struct vg_behave *b, const uint8_t *blob, size_
     get(&r, &version, 4);
     if (r.bad || magic != VG_STATE_MAGIC || version != VG_STATE_VERSION)
         return VG_E_CORRUPT;
+    int64_t clock = INT64_MIN;
+    get(&r, &clock, 8);
+    if (!r.bad && (clock > b->clock || b->clock == INT64_MIN))
+        b->clock = clock;
     get(&r, &n_sites, 4);
     if (r.bad || n_sites > b->cfg->max_sites + 1)
         return VG_E_CORRUPT;
