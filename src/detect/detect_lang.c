@@ -19,7 +19,18 @@
  * Databases. Per distinct chain, the FIRST conditions of the rules that Vectorscan can run
  * (regex exactly or in prefilter mode, phrases and contains as literals) form one Vectorscan
  * database (expression id = condition index); each instance of the chain's fields is scanned
- * once with it. A candidate is checked against the instance (header names, exclusions),
+ * once with it. Performance note (merged scans, vg_xmerged): per instance field, the databases
+ * of the chains that inspect the field are also compiled into one merged database (ids are
+ * still condition indices, which name their chain). Before the per-chain loop, each instance
+ * gets the mask of chains that inspect it (vg_xwants: per-field masks, a header-name table);
+ * its views for those chains are made (not yet listed for explanations) and grouped by
+ * identical bytes; a group of two or more chains - typically the chains that change nothing
+ * (vg_xsame, vg_tfn_may_change remembered per instance) - is scanned once with the field's
+ * merged database, and its candidates are handed to each chain of the group in the per-chain
+ * loop, which keeps its order of chains and instances (so hits, their instances and the
+ * explained views are as with one scan per chain). A view alone in its group is scanned with
+ * its chain's database. Merged-scan results are remembered in the same per-thread memo (key:
+ * 2048 + field). A candidate is checked against the instance (header names, exclusions),
  * confirmed with PCRE2 when prefiltered, then the rule's chain conditions are evaluated
  * directly. Rules whose first condition Vectorscan cannot run (negated, begins/ends/equals/
  * within, numeric, lexers, patterns that can match empty) are evaluated directly on every
@@ -97,6 +108,15 @@ struct vg_xengine {
     uint32_t *direct;     /* rules whose first condition runs directly */
     size_t n_direct;
     uint32_t fields;      /* instance fields any condition needs */
+    hs_database_t *mdb[VG_F_COUNT]; /* per instance field: the chain databases merged (NULL:
+                                       none; see vg_xmerged) */
+    bool masks;           /* n_chains <= 64: the chains an instance needs form a bit mask */
+    uint64_t fchains[VG_F_COUNT]; /* per instance field: chains whose database inspects every
+                                     instance of it */
+    const char **hname;   /* header names some chain's database names (borrowed) ... */
+    size_t *hname_n;
+    uint64_t *hmask;      /* ... and the chains that name each */
+    size_t n_hname;
 };
 
 /* One field instance of the current request. */
@@ -110,10 +130,16 @@ struct vg_xinst {
     const uint8_t *hp;        /* the bytes last hashed for the memo (NULL: none) */
     size_t hn;
     uint64_t h0;              /* their hash, before the chain is mixed in */
+    uint64_t tfn_known;       /* transformations whose vg_tfn_may_change on base is known */
+    uint64_t tfn_change;      /* ... and of those, the ones that may change it */
+    uint64_t wmask;           /* chains whose database inspects it (x->masks) */
 };
 
 struct vg_xview {
-    uint32_t epoch;
+    uint32_t epoch;       /* made in this request when == xs->epoch */
+    uint32_t rec;         /* listed in xs->order in this request when == xs->epoch */
+    uint32_t mepoch;      /* candidates from a merged scan in this request when == xs->epoch: */
+    uint32_t moff, mn;    /* xs->mc[moff, moff + mn) (of every chain) */
     const uint8_t *p;
     size_t n;
 };
@@ -156,6 +182,8 @@ struct vg_xscratch {
     char (*notes)[48];        /* per condition: lexer note of a hit */
     struct vg_xmemo *memo;    /* VG_XMEMO_SLOTS entries */
     uint64_t seed;
+    struct vg_cand *mc;       /* candidates of the merged scans of this request */
+    size_t mc_n, mc_cap;
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -550,6 +578,122 @@ static vg_status vg_xcompile_chain(struct vg_detector *det, struct vg_xengine *x
     }
 }
 
+/*
+ * The merged database of instance field fld: the expressions of every chain database that
+ * inspect fld, in one (expression id = condition index, which names its chain); only when two
+ * or more chains inspect fld. An instance that several chains give the same bytes is scanned
+ * once with it instead of once per chain (vg_xmerged). Best effort: on any failure there is no
+ * merged database and every chain scans alone, with the same results.
+ */
+static void vg_xcompile_merged(struct vg_detector *det, struct vg_xengine *x, int fld,
+                               const char *cache_dir)
+{
+    size_t n_db = 0, k = 0;
+    uint32_t bit = 1u << fld;
+    for (size_t i = 0; i < x->n_chains; i++)
+        n_db += x->chains[i].db && (x->chains[i].db_fields & bit);
+    if (n_db < 2 || x->n_chains > 64)
+        return;
+    for (size_t i = 0; i < x->n_conds; i++) {
+        const struct vg_xcond *c = &x->conds[i];
+        if (c->mode != VG_XM_DIRECT && x->chains[c->chain].db &&
+            (vg_xinst_fields(c->fields) & bit))
+            k += c->op == VG_OP_PHRASES ? c->n_phr : 1;
+    }
+    if (k == 0 || k > UINT_MAX / 2)
+        return;
+    const char **exprs = vg_calloc(k, sizeof(*exprs));
+    char **owned = vg_calloc(k, sizeof(*owned));
+    unsigned *flags = vg_calloc(k, sizeof(*flags));
+    unsigned *ids = vg_calloc(k, sizeof(*ids));
+    bool ok = exprs && owned && flags && ids;
+    size_t j = 0;
+    for (size_t i = 0; ok && i < x->n_conds; i++) {
+        const struct vg_xcond *c = &x->conds[i];
+        if (c->mode == VG_XM_DIRECT || !x->chains[c->chain].db ||
+            !(vg_xinst_fields(c->fields) & bit))
+            continue;
+        unsigned f = HS_FLAG_SINGLEMATCH | (c->caseless ? HS_FLAG_CASELESS : 0);
+        if (c->op == VG_OP_REGEX) {
+            exprs[j] = c->regex;
+            flags[j] = f | (c->mode == VG_XM_VS_PRE ? HS_FLAG_PREFILTER : 0);
+            ids[j++] = (unsigned)i;
+            continue;
+        }
+        size_t np = c->op == VG_OP_PHRASES ? c->n_phr : 1;
+        for (size_t p = 0; p < np && ok; p++) {
+            owned[j] = c->op == VG_OP_PHRASES ? vg_xliteral(c->phr[p], c->phr_n[p])
+                                              : vg_xliteral(c->val, c->val_n);
+            if (!owned[j]) {
+                ok = false;
+                break;
+            }
+            exprs[j] = owned[j];
+            flags[j] = f;
+            ids[j++] = (unsigned)i;
+        }
+    }
+    int bad = -1;
+    char msg[256] = "";
+    hs_database_t **db = &x->mdb[fld];
+    if (ok && vg_hsdb_build(cache_dir, exprs, flags, ids, (unsigned)j, db, &bad, msg,
+                            sizeof msg) != VG_OK)
+        *db = NULL;
+    if (*db && hs_alloc_scratch(*db, &det->proto) != HS_SUCCESS) {
+        hs_free_database(*db);
+        *db = NULL;
+    }
+    for (size_t i = 0; owned && i < j; i++)
+        vg_free(owned[i]);
+    vg_free(exprs);
+    vg_free(owned);
+    vg_free(flags);
+    vg_free(ids);
+}
+
+/* The per-field chain masks and the header-name table of vg_xwants (when n_chains <= 64). */
+static vg_status vg_xmasks(struct vg_xengine *x, struct vg_error *err)
+{
+    if (x->n_chains > 64)
+        return VG_OK;
+    size_t nh = 0;
+    for (size_t c = 0; c < x->n_chains; c++)
+        for (size_t l = 0; l < x->chains[c].n_hdr_lists; l++)
+            nh += x->chains[c].n_hdr[l];
+    x->hname = vg_calloc(nh ? nh : 1, sizeof(*x->hname));
+    x->hname_n = vg_calloc(nh ? nh : 1, sizeof(*x->hname_n));
+    x->hmask = vg_calloc(nh ? nh : 1, sizeof(*x->hmask));
+    if (!x->hname || !x->hname_n || !x->hmask)
+        return vg_xnomem(err);
+    for (size_t c = 0; c < x->n_chains; c++) {
+        const struct vg_xchain *ch = &x->chains[c];
+        if (!ch->db)
+            continue;
+        for (int f = 0; f < VG_F_COUNT; f++)
+            if ((ch->db_fields & (1u << f)) && (f != VG_F_HEADERS || ch->all_headers))
+                x->fchains[f] |= 1ull << c;
+        if (!(ch->db_fields & (1u << VG_F_HEADERS)) || ch->all_headers)
+            continue;
+        for (size_t l = 0; l < ch->n_hdr_lists; l++)
+            for (size_t k = 0; k < ch->n_hdr[l]; k++) {
+                const char *nm = ch->hdr[l][k];
+                size_t n = strlen(nm), h = 0;
+                while (h < x->n_hname &&
+                       !(x->hname_n[h] == n &&
+                         vg_str_ieq(vg_str_make(x->hname[h], n), vg_str_make(nm, n))))
+                    h++;
+                if (h == x->n_hname) {
+                    x->hname[h] = nm;
+                    x->hname_n[h] = n;
+                    x->n_hname++;
+                }
+                x->hmask[h] |= 1ull << c;
+            }
+    }
+    x->masks = true;
+    return VG_OK;
+}
+
 vg_status vg_xengine_new(struct vg_detector *det, pcre2_compile_context *cctx,
                          struct vg_error *err)
 {
@@ -591,6 +735,10 @@ vg_status vg_xengine_new(struct vg_detector *det, pcre2_compile_context *cctx,
     }
     for (uint32_t c = 0; st == VG_OK && c < x->n_chains; c++)
         st = vg_xcompile_chain(det, x, c, det->cache_dir, err);
+    for (int f = 0; st == VG_OK && f < VG_F_COUNT; f++)
+        vg_xcompile_merged(det, x, f, det->cache_dir);
+    if (st == VG_OK)
+        st = vg_xmasks(x, err);
     for (size_t i = 0; st == VG_OK && i < det->n_rules; i++)
         if (x->first[i] != UINT32_MAX && x->conds[x->first[i]].mode == VG_XM_DIRECT)
             x->direct[x->n_direct++] = (uint32_t)i;
@@ -621,6 +769,11 @@ void vg_xengine_free(struct vg_xengine *x)
         vg_free(x->chains[i].hdr);
         vg_free(x->chains[i].n_hdr);
     }
+    for (int f = 0; f < VG_F_COUNT; f++)
+        hs_free_database(x->mdb[f]);
+    vg_free(x->hname);
+    vg_free(x->hname_n);
+    vg_free(x->hmask);
     vg_free(x->chains);
     vg_free(x->conds);
     vg_free(x->first);
@@ -742,6 +895,7 @@ void vg_xscratch_free(struct vg_xscratch *xs)
     vg_free(xs->chain_fail);
     vg_free(xs->notes);
     vg_free(xs->memo);
+    vg_free(xs->mc);
     vg_free(xs);
 }
 
@@ -878,6 +1032,9 @@ static void vg_xadd(struct vg_xbuild *b, enum vg_field f, enum vg_decode_kind ki
     in->hp = NULL;
     in->hn = 0;
     in->h0 = 0;
+    in->tfn_known = 0;
+    in->tfn_change = 0;
+    in->wmask = 0;
 }
 
 /* A single-valued field, when logged. */
@@ -1208,17 +1365,62 @@ static vg_status vg_xbuild_instances(struct vg_detect_scratch *s)
 
 /* ---- views ------------------------------------------------------------------------------- */
 
-/* The view (instance i, chain c), made at most once per request. */
-static vg_status vg_xview(struct vg_detect_scratch *s, size_t i, uint32_t c, struct vg_str *out)
+/*
+ * True when chain ch gives instance in's base value itself (same bytes, no copy): the chain is
+ * the identity or none of its steps may change the value (vg_tfn_may_change, remembered per
+ * instance and transformation), or the raw / decoded view that is the base value. Performance
+ * note: exactly the cases in which vg_xview shares the input.
+ */
+static bool vg_xsame(const struct vg_xchain *ch, struct vg_xinst *in)
+{
+    if (ch->t == VG_T_RAW || ch->t == VG_T_DECODED) {
+        if (in->raw.p != in->base.p || in->raw.n != in->base.n)
+            return false;
+        return ch->t == VG_T_RAW || in->raw.n == 0 ||
+               !vg_decode_needed((enum vg_decode_kind)in->kind, in->raw.p, in->raw.n);
+    }
+    if (ch->n_tfn == 0 || in->base.n == 0)
+        return true;
+#if VG_HAVE_TFN
+    for (size_t k = 0; k < ch->n_tfn; k++) {
+        int t = ch->tfn[k];
+        if (t == VG_TFN_NONE)
+            continue;
+        if (t < 0 || t >= 64)
+            return false;
+        uint64_t bit = 1ull << t;
+        if (!(in->tfn_known & bit)) {
+            in->tfn_known |= bit;
+            if (vg_tfn_may_change((enum vg_tfn)t, in->base.p, in->base.n))
+                in->tfn_change |= bit;
+        }
+        if (in->tfn_change & bit)
+            return false;
+    }
+    return true;
+#else
+    return false;
+#endif
+}
+
+/* The view (instance i, chain c), made at most once per request; listed in xs->order (for
+   explanations) when first asked for with record (the merged scans look at views early without
+   listing them, so that the list stays in the order of the per-chain evaluation). */
+static vg_status vg_xview_make(struct vg_detect_scratch *s, size_t i, uint32_t c,
+                               struct vg_str *out, bool record)
 {
     struct vg_xscratch *xs = s->x;
     const struct vg_xengine *x = s->det->x;
     struct vg_xview *v = &xs->views[i * x->n_chains + c];
     if (v->epoch == xs->epoch) {
+        if (record && v->rec != xs->epoch) {
+            v->rec = xs->epoch;
+            xs->order[xs->n_order++] = (uint32_t)(i * x->n_chains + c);
+        }
         *out = vg_str_make(v->p, v->n);
         return VG_OK;
     }
-    const struct vg_xinst *in = &xs->inst[i];
+    struct vg_xinst *in = &xs->inst[i];
     const struct vg_xchain *ch = &x->chains[c];
     struct vg_str r = in->raw;
     if (ch->t == VG_T_RAW) {
@@ -1239,7 +1441,7 @@ static vg_status vg_xview(struct vg_detect_scratch *s, size_t i, uint32_t c, str
     } else {
         r = in->base;
 #if VG_HAVE_TFN
-        if (ch->n_tfn && r.n) {
+        if (ch->n_tfn && r.n && !vg_xsame(ch, in)) {
             enum vg_tfn tc[VG_RULE_MAX_TFN];
             for (size_t k = 0; k < ch->n_tfn; k++)
                 tc[k] = (enum vg_tfn)ch->tfn[k];
@@ -1267,11 +1469,21 @@ static vg_status vg_xview(struct vg_detect_scratch *s, size_t i, uint32_t c, str
 #endif
     }
     v->epoch = xs->epoch;
+    v->rec = 0;
+    v->mepoch = 0;
     v->p = r.p;
     v->n = r.n;
-    xs->order[xs->n_order++] = (uint32_t)(i * x->n_chains + c);
+    if (record) {
+        v->rec = xs->epoch;
+        xs->order[xs->n_order++] = (uint32_t)(i * x->n_chains + c);
+    }
     *out = r;
     return VG_OK;
+}
+
+static vg_status vg_xview(struct vg_detect_scratch *s, size_t i, uint32_t c, struct vg_str *out)
+{
+    return vg_xview_make(s, i, c, out, true);
 }
 
 bool vg_detect_view(const struct vg_detect_scratch *s, size_t i, enum vg_field *field,
@@ -1538,8 +1750,8 @@ static int vg_xon_match(unsigned int id, unsigned long long from, unsigned long 
  * for short views (Performance note: field values repeat from line to line; a remembered view
  * costs a hash. Entries are verified byte for byte, so the memo changes speed, never results).
  */
-static vg_status vg_xmatches(struct vg_detect_scratch *s, uint32_t c, struct vg_xinst *in,
-                             struct vg_str v, uint32_t *n)
+static vg_status vg_xmatches(struct vg_detect_scratch *s, const hs_database_t *db, uint32_t c,
+                             struct vg_xinst *in, struct vg_str v, uint32_t *n)
 {
     const struct vg_xengine *x = s->det->x;
     struct vg_xscratch *xs = s->x;
@@ -1566,7 +1778,7 @@ static vg_status vg_xmatches(struct vg_detect_scratch *s, uint32_t c, struct vg_
     }
     struct vg_xscan_ctx ctx = {x, xs->cand, 0};
     unsigned int len = v.n > UINT_MAX ? UINT_MAX : (unsigned int)v.n;
-    hs_error_t he = hs_scan(x->chains[c].db, (const char *)v.p, len, 0, s->hs, vg_xon_match, &ctx);
+    hs_error_t he = hs_scan(db, (const char *)v.p, len, 0, s->hs, vg_xon_match, &ctx);
     if (he != HS_SUCCESS && he != HS_SCAN_TERMINATED)
         return VG_E_INTERNAL;
     *n = ctx.n_cand;
@@ -1586,6 +1798,106 @@ static vg_status vg_xmatches(struct vg_detect_scratch *s, uint32_t c, struct vg_
     return VG_OK;
 }
 
+/* True when chain ch's database inspects instance in (its fields; headers some condition names). */
+static bool vg_xchain_wants(const struct vg_xchain *ch, const struct vg_xinst *in)
+{
+    if (!ch->db || !(ch->db_fields & (1u << in->field)))
+        return false;
+    if (in->field != VG_F_HEADERS || ch->all_headers)
+        return true;
+    for (size_t l = 0; l < ch->n_hdr_lists; l++)
+        for (size_t k = 0; k < ch->n_hdr[l]; k++)
+            if (vg_str_ieq(in->key, vg_str_make(ch->hdr[l][k], strlen(ch->hdr[l][k]))))
+                return true;
+    return false;
+}
+
+/*
+ * The merged scans: each instance that at least two chains' databases inspect and leave
+ * unchanged (vg_xsame) is scanned once with the merged database; its candidates are kept in
+ * xs->mc and handed out per chain by the chain loop, in the same order of chains and instances
+ * as the per-chain scans, so the results (and the order of views and hits) do not change.
+ */
+/* The chains whose database inspects instance in, as a mask (x->masks): vg_xchain_wants. */
+static uint64_t vg_xwants(const struct vg_xengine *x, const struct vg_xinst *in)
+{
+    uint64_t m = x->fchains[in->field];
+    if (in->field == VG_F_HEADERS)
+        for (size_t h = 0; h < x->n_hname; h++)
+            if (in->key.n == x->hname_n[h] &&
+                vg_str_ieq(in->key, vg_str_make(x->hname[h], x->hname_n[h])))
+                m |= x->hmask[h];
+    return m;
+}
+
+static vg_status vg_xmerged(struct vg_detect_scratch *s)
+{
+    const struct vg_xengine *x = s->det->x;
+    struct vg_xscratch *xs = s->x;
+    xs->mc_n = 0;
+    if (!x->masks)
+        return VG_OK;
+    for (size_t i = 0; i < xs->n_inst; i++) {
+        struct vg_xinst *in = &xs->inst[i];
+        in->wmask = vg_xwants(x, in);
+        const hs_database_t *mdb = x->mdb[in->field];
+        if (!mdb || (in->wmask & (in->wmask - 1)) == 0)
+            continue;
+        /* the distinct views of the chains that inspect it, and the chains giving each */
+        struct {
+            struct vg_str v;
+            uint64_t m;
+        } g[64];
+        unsigned ng = 0;
+        for (uint64_t w = in->wmask; w; w &= w - 1) {
+            uint32_t c = (uint32_t)__builtin_ctzll(w);
+            struct vg_str v;
+            vg_status st = vg_xview_make(s, i, c, &v, false);
+            if (st != VG_OK)
+                return st;
+            if (v.n == 0)
+                continue;
+            unsigned k = 0;
+            while (k < ng && !(g[k].v.n == v.n &&
+                               (g[k].v.p == v.p || memcmp(g[k].v.p, v.p, v.n) == 0)))
+                k++;
+            if (k == ng) {
+                g[ng].v = v;
+                g[ng++].m = 0;
+            }
+            g[k].m |= 1ull << c;
+        }
+        for (unsigned k = 0; k < ng; k++) {
+            if ((g[k].m & (g[k].m - 1)) == 0)
+                continue; /* one chain: its own database is smaller */
+            if (xs->mc_cap - xs->mc_n < x->n_conds) {
+                size_t cap = xs->mc_cap ? xs->mc_cap : 256;
+                while (cap - xs->mc_n < x->n_conds)
+                    cap *= 2;
+                struct vg_cand *nc = vg_realloc(xs->mc, cap * sizeof(*nc));
+                if (!nc)
+                    return VG_E_NOMEM;
+                xs->mc = nc;
+                xs->mc_cap = cap;
+            }
+            uint32_t n = 0;
+            vg_status st = vg_xmatches(s, mdb, (uint32_t)(x->n_chains + in->field), in, g[k].v,
+                                       &n);
+            if (st != VG_OK)
+                return st;
+            memcpy(xs->mc + xs->mc_n, xs->cand, n * sizeof(*xs->cand));
+            for (uint64_t w = g[k].m; w; w &= w - 1) {
+                struct vg_xview *vw = &xs->views[i * x->n_chains + (size_t)__builtin_ctzll(w)];
+                vw->mepoch = xs->epoch;
+                vw->moff = (uint32_t)xs->mc_n;
+                vw->mn = n;
+            }
+            xs->mc_n += n;
+        }
+    }
+    return VG_OK;
+}
+
 vg_status vg_xengine_run(struct vg_detect_scratch *s)
 {
     const struct vg_detector *det = s->det;
@@ -1596,7 +1908,7 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
     if (++xs->epoch == 0) {
         memset(xs->chain_fail, 0, (det->n_rules ? det->n_rules : 1) * sizeof(*xs->chain_fail));
         for (size_t i = 0; xs->views && i < xs->cap_views * x->n_chains; i++)
-            xs->views[i].epoch = 0;
+            xs->views[i].epoch = xs->views[i].rec = xs->views[i].mepoch = 0;
         xs->epoch = 1;
     }
     for (size_t i = 0; i < xs->n_blk; i++)
@@ -1624,6 +1936,9 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
         xs->cap_views = ci;
     }
 
+    st = vg_xmerged(s);
+    if (st != VG_OK)
+        return st;
     /* Vectorscan: each chain's database over the instances of its fields. */
     for (uint32_t c = 0; c < x->n_chains; c++) {
         const struct vg_xchain *ch = &x->chains[c];
@@ -1632,17 +1947,8 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
         for (size_t i = 0; i < xs->n_inst; i++) {
             struct vg_xinst *in = &xs->inst[i];
             uint32_t bit = 1u << in->field;
-            if (!(ch->db_fields & bit))
+            if (x->masks ? !((in->wmask >> c) & 1) : !vg_xchain_wants(ch, in))
                 continue;
-            if (in->field == VG_F_HEADERS && !ch->all_headers) {
-                bool named = false; /* only headers some condition names */
-                for (size_t l = 0; l < ch->n_hdr_lists && !named; l++)
-                    for (size_t k = 0; k < ch->n_hdr[l] && !named; k++)
-                        named = vg_str_ieq(in->key, vg_str_make(ch->hdr[l][k],
-                                                                strlen(ch->hdr[l][k])));
-                if (!named)
-                    continue;
-            }
             struct vg_str v;
             st = vg_xview(s, i, c, &v);
             if (st != VG_OK)
@@ -1652,9 +1958,16 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
             if (in->field == VG_F_HEADERS)
                 bit |= 1u << VG_F_HEADER;
             uint32_t n_cand = 0;
-            st = vg_xmatches(s, c, &xs->inst[i], v, &n_cand);
-            if (st != VG_OK)
-                return st;
+            const struct vg_xview *vw = &xs->views[i * x->n_chains + c];
+            if (vw->mepoch == xs->epoch) {
+                for (uint32_t k = vw->moff; k < vw->moff + vw->mn; k++)
+                    if (x->conds[xs->mc[k].rule].chain == c)
+                        xs->cand[n_cand++] = xs->mc[k];
+            } else {
+                st = vg_xmatches(s, ch->db, c, in, v, &n_cand);
+                if (st != VG_OK)
+                    return st;
+            }
             for (uint32_t k = 0; k < n_cand; k++) {
                 const struct vg_xcond *xc = &x->conds[xs->cand[k].rule];
                 if (!(xc->fields & bit) || s->fired[xc->rule] == s->epoch ||
