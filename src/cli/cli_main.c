@@ -263,6 +263,8 @@ static void usage_explain(FILE *f)
 /* The input options shared by scan and parse. Returns 1 when handled, 0 when not an input
    option. */
 enum { O_FORMAT_FROM = 200, O_JSON_MAP, O_REAL_IP, O_TRUSTED };
+/* The reading options of scan and parse (run_option). */
+enum { O_THREADS = 220, O_MAX_LINE, O_CHUNK, O_PROGRESS };
 #define INPUT_LONG_OPTIONS                                                                         \
     {"format-from", required_argument, NULL, O_FORMAT_FROM},                                       \
         {"json-map", required_argument, NULL, O_JSON_MAP},                                         \
@@ -407,6 +409,53 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
         return false;
     *out = v;
     return true;
+}
+
+/*
+ * The reading options scan and parse share (--threads, --max-line, --chunk-size, --progress).
+ * Returns 1 when opt was one of them, 0 when not, -1 on a bad value (printed).
+ */
+static int run_option(int opt, const char *arg, struct vg_scan_options *sopt)
+{
+    unsigned long v;
+    switch (opt) {
+    case O_THREADS:
+        if (!parse_uint(arg, 256, &v) || v == 0) {
+            fprintf(stderr, "%s: --threads wants a number from 1 to 256, not '%s'\n", prog, arg);
+            return -1;
+        }
+        sopt->threads = (unsigned)v;
+        return 1;
+    case O_MAX_LINE:
+        if (!parse_uint(arg, 64ul * 1024 * 1024, &v) || v < 256) {
+            fprintf(stderr, "%s: --max-line wants a byte count from 256 to 67108864, not '%s'\n",
+                    prog, arg);
+            return -1;
+        }
+        sopt->max_line = v;
+        return 1;
+    case O_CHUNK:
+        if (!parse_uint(arg, 256ul * 1024 * 1024, &v) || v < 1024) {
+            fprintf(stderr, "%s: --chunk-size wants at least 1024 bytes\n", prog);
+            return -1;
+        }
+        sopt->chunk_size = v;
+        return 1;
+    case O_PROGRESS:
+        if (strcmp(arg, "auto") == 0)
+            sopt->progress = VG_PROGRESS_AUTO;
+        else if (strcmp(arg, "always") == 0)
+            sopt->progress = VG_PROGRESS_ALWAYS;
+        else if (strcmp(arg, "never") == 0)
+            sopt->progress = VG_PROGRESS_NEVER;
+        else {
+            fprintf(stderr, "%s: --progress wants auto, always or never\n", prog);
+            return -1;
+        }
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* Joins argv into one string for the run record (arguments are data: no shell is ever used). */
@@ -705,9 +754,9 @@ static long long parse_duration(const char *s)
 static int cmd_scan(int argc, char **argv)
 {
     enum {
-        O_FORMAT = 256, O_EVENTS, O_DB, O_NO_STORE, O_THREADS, O_QUIET, O_JSON, O_GEO, O_NO_GEO,
-        O_RULES, O_NO_BUILTIN, O_PARANOIA, O_THRESHOLD, O_MAX_LINE, O_PROGRESS, O_FAIL, O_HELP,
-        O_CHUNK, O_NO_CACHE, O_BEHAVE_CONFIG, O_NO_BEHAVE, O_INCIDENT_GAP, O_ASN, O_NO_ASN,
+        O_FORMAT = 256, O_EVENTS, O_DB, O_NO_STORE, O_QUIET, O_JSON, O_GEO, O_NO_GEO,
+        O_RULES, O_NO_BUILTIN, O_PARANOIA, O_THRESHOLD, O_FAIL, O_HELP,
+        O_NO_CACHE, O_BEHAVE_CONFIG, O_NO_BEHAVE, O_INCIDENT_GAP, O_ASN, O_NO_ASN,
         O_LABELS, O_SIGMA, O_CRS
     };
     static const struct option opts[] = {
@@ -762,6 +811,11 @@ static int cmd_scan(int argc, char **argv)
             return EXIT_USAGE;
         if (r > 0 || input_option(c, optarg, &cfg))
             continue;
+        r = run_option(c, optarg, &sopt);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
         switch (c) {
         case O_FORMAT:
             cfg.format = optarg;
@@ -774,14 +828,6 @@ static int cmd_scan(int argc, char **argv)
             break;
         case O_NO_STORE:
             no_store = true;
-            break;
-        case O_THREADS:
-            if (!parse_uint(optarg, 256, &v) || v == 0) {
-                fprintf(stderr, "%s: --threads wants a number from 1 to 256, not '%s'\n", prog,
-                        optarg);
-                return EXIT_USAGE;
-            }
-            sopt.threads = (unsigned)v;
             break;
         case O_QUIET:
             quiet = true;
@@ -806,33 +852,6 @@ static int cmd_scan(int argc, char **argv)
                 return EXIT_USAGE;
             }
             cfg.threshold = (int)v;
-            break;
-        case O_MAX_LINE:
-            if (!parse_uint(optarg, 64ul * 1024 * 1024, &v) || v < 256) {
-                fprintf(stderr, "%s: --max-line wants a byte count from 256 to 67108864, not '%s'\n",
-                        prog, optarg);
-                return EXIT_USAGE;
-            }
-            sopt.max_line = v;
-            break;
-        case O_CHUNK:
-            if (!parse_uint(optarg, 256ul * 1024 * 1024, &v) || v < 1024) {
-                fprintf(stderr, "%s: --chunk-size wants at least 1024 bytes\n", prog);
-                return EXIT_USAGE;
-            }
-            sopt.chunk_size = v;
-            break;
-        case O_PROGRESS:
-            if (strcmp(optarg, "auto") == 0)
-                sopt.progress = VG_PROGRESS_AUTO;
-            else if (strcmp(optarg, "always") == 0)
-                sopt.progress = VG_PROGRESS_ALWAYS;
-            else if (strcmp(optarg, "never") == 0)
-                sopt.progress = VG_PROGRESS_NEVER;
-            else {
-                fprintf(stderr, "%s: --progress wants auto, always or never\n", prog);
-                return EXIT_USAGE;
-            }
             break;
         case O_FAIL:
             fail_on_attack = true;
@@ -1001,7 +1020,7 @@ static int cmd_scan(int argc, char **argv)
 static int cmd_parse(int argc, char **argv)
 {
     enum {
-        O_FORMAT = 256, O_RECORDS, O_THREADS, O_QUIET, O_JSON, O_MAX_LINE, O_PROGRESS, O_CHUNK,
+        O_FORMAT = 256, O_RECORDS, O_QUIET, O_JSON,
         O_NO_CACHE, O_HELP
     };
     static const struct option opts[] = {
@@ -1022,11 +1041,15 @@ static int cmd_parse(int argc, char **argv)
     struct vg_scan_options sopt = VG_SCAN_OPTIONS_INIT;
     const char *records_path = NULL;
     bool quiet = false, json = false, no_cache = false;
-    unsigned long v;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (input_option(c, optarg, &cfg))
+            continue;
+        int r = run_option(c, optarg, &sopt);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
             continue;
         switch (c) {
         case O_FORMAT:
@@ -1035,46 +1058,11 @@ static int cmd_parse(int argc, char **argv)
         case O_RECORDS:
             records_path = optarg;
             break;
-        case O_THREADS:
-            if (!parse_uint(optarg, 256, &v) || v == 0) {
-                fprintf(stderr, "%s: --threads wants a number from 1 to 256, not '%s'\n", prog,
-                        optarg);
-                return EXIT_USAGE;
-            }
-            sopt.threads = (unsigned)v;
-            break;
         case O_QUIET:
             quiet = true;
             break;
         case O_JSON:
             json = true;
-            break;
-        case O_MAX_LINE:
-            if (!parse_uint(optarg, 64ul * 1024 * 1024, &v) || v < 256) {
-                fprintf(stderr, "%s: --max-line wants a byte count from 256 to 67108864, not '%s'\n",
-                        prog, optarg);
-                return EXIT_USAGE;
-            }
-            sopt.max_line = v;
-            break;
-        case O_CHUNK:
-            if (!parse_uint(optarg, 256ul * 1024 * 1024, &v) || v < 1024) {
-                fprintf(stderr, "%s: --chunk-size wants at least 1024 bytes\n", prog);
-                return EXIT_USAGE;
-            }
-            sopt.chunk_size = v;
-            break;
-        case O_PROGRESS:
-            if (strcmp(optarg, "auto") == 0)
-                sopt.progress = VG_PROGRESS_AUTO;
-            else if (strcmp(optarg, "always") == 0)
-                sopt.progress = VG_PROGRESS_ALWAYS;
-            else if (strcmp(optarg, "never") == 0)
-                sopt.progress = VG_PROGRESS_NEVER;
-            else {
-                fprintf(stderr, "%s: --progress wants auto, always or never\n", prog);
-                return EXIT_USAGE;
-            }
             break;
         case O_NO_CACHE:
             no_cache = true;
