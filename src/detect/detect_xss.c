@@ -269,6 +269,15 @@ static bool vg_css_bad(const uint8_t *s, size_t n, const char **what)
     return false;
 }
 
+/* True when a value read as style text runs script there: expression() or url(javascript:); a
+   property name such as "behavior:" alone is ordinary text. *what names the construct. */
+static bool vg_css_runs_script(const uint8_t *s, size_t n, const char **what)
+{
+    *what = NULL;
+    return vg_css_bad(s, n, what) &&
+           (strcmp(*what, "expression(") == 0 || strncmp(*what, "url(", 4) == 0);
+}
+
 /* ---- tags and attributes ------------------------------------------------------------------- */
 
 /* Elements that run or load script, or change where the page's links and scripts go. */
@@ -659,6 +668,7 @@ static const uint8_t vg_xpre_class[256] = {
  */
 static bool vg_xss_precheck_slow(const uint8_t *s, size_t n)
 {
+    bool css_done = false;
     for (size_t i = 0; i < n; i++) {
         uint8_t c = s[i];
         switch (c) {
@@ -685,10 +695,15 @@ static bool vg_xss_precheck_slow(const uint8_t *s, size_t n)
                 vg_pre_ends(s, i, "mocha"))
                 return true;
             break;
-        case '(':
-            if (vg_pre_ends(s, i, "expression") || vg_pre_ends(s, i, "url"))
+        case '(': {
+            /* the style judge's own reading, once: its normalizer drops escapes, control
+               bytes and comments anywhere inside the name */
+            const char *what;
+            if (!css_done && vg_css_runs_script(s, n, &what))
                 return true;
+            css_done = true;
             break;
+        }
         case '=': {
             size_t b = i;
             while (b > 0 && (vg_alpha(s[b - 1]) || s[b - 1] == '_' || s[b - 1] == '-' ||
@@ -800,8 +815,7 @@ bool vg_xss_detect(struct vg_xss_state *st, const uint8_t *s, size_t n,
     /* inside a style: only what runs script there (expression(), url(javascript:)); a
        property name such as "behavior:" alone is ordinary text */
     const char *what = NULL;
-    if (memchr(s, '(', n) && vg_css_bad(s, n, &what) &&
-        (strcmp(what, "expression(") == 0 || strncmp(what, "url(", 4) == 0))
+    if (memchr(s, '(', n) && vg_css_runs_script(s, n, &what))
         return vg_hit(out, VG_XSS_CTX_CSS, VG_XSS_R_STYLE, 0, n, (const uint8_t *)what,
                       strlen(what));
     memset(out, 0, sizeof(*out));
