@@ -133,6 +133,10 @@ struct vg_xinst {
     uint64_t tfn_known;       /* transformations whose vg_tfn_may_change on base is known */
     uint64_t tfn_change;      /* ... and of those, the ones that may change it */
     uint64_t wmask;           /* chains whose database inspects it (x->masks) */
+    bool clean;               /* the instance memo knows it: nothing here can match */
+    bool dirty;               /* a scan gave a candidate or a first condition held on it */
+    unsigned dflags;          /* decode flags of its decoded views */
+    uint64_t ih;              /* its instance-memo hash (0: too long to remember) */
 };
 
 struct vg_xview {
@@ -165,6 +169,16 @@ struct vg_xmemo {
     uint8_t bytes[VG_XMEMO_LEN];
 };
 
+#define VG_XIMEMO_SLOTS 2048u /* remembered clean instances per scratch (power of two) */
+#define VG_XIMEMO_LEN 320u    /* longest key remembered (field, names, raw and base bytes) */
+
+/* An instance in which no condition can match (see vg_xikey). */
+struct vg_ximemo {
+    uint64_t hash;            /* 0: empty */
+    uint16_t len;
+    uint8_t bytes[VG_XIMEMO_LEN];
+};
+
 struct vg_xscratch {
     struct vg_xinst *inst;
     size_t n_inst, cap_inst;
@@ -184,6 +198,9 @@ struct vg_xscratch {
     uint64_t seed;
     struct vg_cand *mc;       /* candidates of the merged scans of this request */
     size_t mc_n, mc_cap;
+    struct vg_ximemo *imemo;  /* VG_XIMEMO_SLOTS entries */
+    uint8_t ikey[VG_XIMEMO_LEN]; /* the key of one instance (vg_xikey) */
+    bool first_held;          /* a first condition run directly held in this request */
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -871,8 +888,9 @@ vg_status vg_xscratch_new(const struct vg_detector *det, struct vg_xscratch **ou
     xs->chain_fail = vg_calloc(det->n_rules ? det->n_rules : 1, sizeof(*xs->chain_fail));
     xs->notes = vg_calloc(x->n_conds ? x->n_conds : 1, sizeof(*xs->notes));
     xs->memo = vg_calloc(VG_XMEMO_SLOTS, sizeof(*xs->memo));
+    xs->imemo = vg_calloc(VG_XIMEMO_SLOTS, sizeof(*xs->imemo));
     xs->seed = vg_hash64(&xs, sizeof(xs), 0x78656e67u); /* per scratch, like the fast engine */
-    if (!xs->cand || !xs->chain_fail || !xs->notes || !xs->memo) {
+    if (!xs->cand || !xs->chain_fail || !xs->notes || !xs->memo || !xs->imemo) {
         vg_xscratch_free(xs);
         return VG_E_NOMEM;
     }
@@ -895,6 +913,7 @@ void vg_xscratch_free(struct vg_xscratch *xs)
     vg_free(xs->chain_fail);
     vg_free(xs->notes);
     vg_free(xs->memo);
+    vg_free(xs->imemo);
     vg_free(xs->mc);
     vg_free(xs);
 }
@@ -1035,6 +1054,9 @@ static void vg_xadd(struct vg_xbuild *b, enum vg_field f, enum vg_decode_kind ki
     in->tfn_known = 0;
     in->tfn_change = 0;
     in->wmask = 0;
+    in->clean = false;
+    in->dirty = false;
+    in->dflags = 0;
 }
 
 /* A single-valued field, when logged. */
@@ -1363,6 +1385,90 @@ static vg_status vg_xbuild_instances(struct vg_detect_scratch *s)
     return b.st;
 }
 
+/* ---- the instance memo ------------------------------------------------------------------- */
+
+/*
+ * Performance note (the instance memo): field values repeat from line to line (user agents,
+ * referers, paths, common arguments) and in most of them no condition can match. What the
+ * per-instance work computes - its views, their Vectorscan candidates, the first conditions run
+ * directly on it - depends on nothing but the instance's field, decode kind, names, raw and base
+ * bytes, which together are its key. An instance whose key the memo holds is skipped by the
+ * scans and by the first conditions run directly; conditions that read the whole request (chain
+ * conditions, negated first conditions) still read it. An instance is remembered only when no
+ * scan gave a candidate in it, no first condition held on it, its decoded views raised no decode
+ * flag, and no first condition run directly held anywhere in the request (such a rule stops at
+ * its first instance, so it did not look at the later ones). Keys are compared byte for byte:
+ * the memo changes speed, never results.
+ */
+
+/* Appends a length and the bytes of v at k[at]; the new end. */
+static size_t vg_xikey_put(uint8_t *k, size_t at, struct vg_str v)
+{
+    k[at] = (uint8_t)(v.n >> 8);
+    k[at + 1] = (uint8_t)v.n;
+    if (v.n)
+        memcpy(k + at + 2, v.p, v.n);
+    return at + 2 + v.n;
+}
+
+/* Instance in's key into xs->ikey: its length, 0 when longer than VG_XIMEMO_LEN. */
+static size_t vg_xikey(struct vg_xscratch *xs, const struct vg_xinst *in)
+{
+    bool key_is_name = in->key.p == in->name.p && in->key.n == in->name.n;
+    bool base_is_raw = in->base.p == in->raw.p && in->base.n == in->raw.n;
+    size_t need = 2 + 8 + in->name.n + in->raw.n + (key_is_name ? 0 : in->key.n) +
+                  (base_is_raw ? 0 : in->base.n);
+    if (need > VG_XIMEMO_LEN)
+        return 0;
+    uint8_t *k = xs->ikey;
+    k[0] = in->field;
+    k[1] = in->kind;
+    size_t at = vg_xikey_put(k, 2, in->name);
+    if (key_is_name) {
+        k[at] = k[at + 1] = 0xff; /* longer than any key: "the name itself" */
+        at += 2;
+    } else {
+        at = vg_xikey_put(k, at, in->key);
+    }
+    at = vg_xikey_put(k, at, in->raw);
+    if (base_is_raw) {
+        k[at] = k[at + 1] = 0xff;
+        at += 2;
+    } else {
+        at = vg_xikey_put(k, at, in->base);
+    }
+    return at;
+}
+
+/* Looks instance in up: sets in->clean, and in->ih when it can be remembered. */
+static void vg_ximemo_find(struct vg_xscratch *xs, struct vg_xinst *in)
+{
+    size_t n = vg_xikey(xs, in);
+    in->ih = 0;
+    if (n == 0)
+        return;
+    in->ih = vg_hash64(xs->ikey, n, xs->seed ^ 0x696e7374u) | 1;
+    const struct vg_ximemo *m = &xs->imemo[in->ih & (VG_XIMEMO_SLOTS - 1)];
+    in->clean = m->hash == in->ih && m->len == n && memcmp(m->bytes, xs->ikey, n) == 0;
+}
+
+/* Remembers the instances of this request that turned out clean (see the note above). */
+static void vg_ximemo_keep(struct vg_xscratch *xs)
+{
+    if (xs->first_held)
+        return;
+    for (size_t i = 0; i < xs->n_inst; i++) {
+        const struct vg_xinst *in = &xs->inst[i];
+        if (in->clean || in->dirty || in->dflags || !in->ih)
+            continue;
+        size_t n = vg_xikey(xs, in);
+        struct vg_ximemo *m = &xs->imemo[in->ih & (VG_XIMEMO_SLOTS - 1)];
+        m->hash = in->ih;
+        m->len = (uint16_t)n;
+        memcpy(m->bytes, xs->ikey, n);
+    }
+}
+
 /* ---- views ------------------------------------------------------------------------------- */
 
 /*
@@ -1435,6 +1541,7 @@ static vg_status vg_xview_make(struct vg_detect_scratch *s, size_t i, uint32_t c
             if (n > r.n)
                 n = r.n;
             s->dec_flags |= fl;
+            in->dflags |= fl;
             vg_xshrink(xs, o, r.n, n);
             r = vg_str_make(o, n);
         }
@@ -1839,7 +1946,7 @@ static vg_status vg_xmerged(struct vg_detect_scratch *s)
         return VG_OK;
     for (size_t i = 0; i < xs->n_inst; i++) {
         struct vg_xinst *in = &xs->inst[i];
-        in->wmask = vg_xwants(x, in);
+        in->wmask = in->clean ? 0 : vg_xwants(x, in);
         const hs_database_t *mdb = x->mdb[in->field];
         if (!mdb || (in->wmask & (in->wmask - 1)) == 0)
             continue;
@@ -1918,6 +2025,9 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
     vg_status st = vg_xbuild_instances(s);
     if (st != VG_OK)
         return st;
+    xs->first_held = false;
+    for (size_t i = 0; i < xs->n_inst; i++)
+        vg_ximemo_find(xs, &xs->inst[i]);
     if (xs->cap_views < xs->cap_inst || !xs->views) {
         size_t ci = xs->cap_inst ? xs->cap_inst : 1;
         if (ci > SIZE_MAX / sizeof(struct vg_xview) / x->n_chains)
@@ -1947,7 +2057,7 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
         for (size_t i = 0; i < xs->n_inst; i++) {
             struct vg_xinst *in = &xs->inst[i];
             uint32_t bit = 1u << in->field;
-            if (x->masks ? !((in->wmask >> c) & 1) : !vg_xchain_wants(ch, in))
+            if (in->clean || (x->masks ? !((in->wmask >> c) & 1) : !vg_xchain_wants(ch, in)))
                 continue;
             struct vg_str v;
             st = vg_xview(s, i, c, &v);
@@ -1968,6 +2078,8 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
                 if (st != VG_OK)
                     return st;
             }
+            if (n_cand)
+                in->dirty = true;
             for (uint32_t k = 0; k < n_cand; k++) {
                 const struct vg_xcond *xc = &x->conds[xs->cand[k].rule];
                 if (!(xc->fields & bit) || s->fired[xc->rule] == s->epoch ||
@@ -2000,8 +2112,9 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
         if (!xc->negate) {
             /* every instance, so that one an allowlist allows does not hide the others */
             for (size_t i = 0; i < xs->n_inst && s->fired[ri] != s->epoch; i++) {
-                const struct vg_xinst *in = &xs->inst[i];
-                if (!vg_xinst_ok(xc, in) || (xc->n_excl && vg_xexcluded_re(s, xc, in)))
+                struct vg_xinst *in = &xs->inst[i];
+                if (in->clean || !vg_xinst_ok(xc, in) ||
+                    (xc->n_excl && vg_xexcluded_re(s, xc, in)))
                     continue;
                 struct vg_str v;
                 size_t a, b;
@@ -2010,6 +2123,8 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
                     return st;
                 if (!vg_xop(s, xc, v, &a, &b))
                     continue;
+                in->dirty = true;
+                xs->first_held = true;
                 bool ok;
                 st = vg_xchain_ok(s, ri, &ok);
                 if (st != VG_OK)
@@ -2034,5 +2149,6 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
         if (ok)
             vg_xhit(s, xc, f.inst, f.subject, f.a, f.b);
     }
+    vg_ximemo_keep(xs);
     return VG_OK;
 }

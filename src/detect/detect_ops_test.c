@@ -660,6 +660,91 @@ static void test_out_of_memory_in_the_language_fails_cleanly(void **state)
     assert_true(succeeded);
 }
 
+/*
+ * The engine's memos (views, Vectorscan candidates, clean instances) change speed, never
+ * results: a scratch that has seen many requests gives, request by request, the verdict a fresh
+ * scratch gives. The requests repeat values in contexts where a rule holds and where it does
+ * not: a chain on another field, a first condition run directly that stops at its first
+ * instance, exclusions by name, a header named by a rule, transformations, negation.
+ */
+static bool same_str(struct vg_str a, struct vg_str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+static void test_memos_do_not_change_verdicts(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [args], transforms: [urlDecodeUni, lowercase], operator: contains, "
+             "value: evil, exclude: ['args:safe'], chain: [{fields: [status], operator: ge, "
+             "value: '400'}]")
+        R(2, "fields: [args, cookie], operator: begins, value: 'x', chain: [{fields: [method], "
+             "operator: equals, value: POST}]")
+        R(3, "fields: ['header:X-A', user_agent], transforms: [lowercase], regex: 'bad(?:bot)?'")
+        R(4, "fields: [method], operator: within, value: 'GET POST', negate: true")
+        R(5, "fields: [args_names, cookie_names], operator: phrases, phrases: [cmd, exec]")
+        R(6, "fields: [args], operator: sqli"));
+    static const struct req_spec reqs[] = {
+        {.target = "/p?a=evil", .status = 200},
+        {.target = "/p?a=evil", .status = 404},
+        {.target = "/p?safe=evil", .status = 404},
+        {.target = "/p?a=EVIL&b=xy", .status = 404, .method = "POST"},
+        {.target = "/p?b=xy&c=xz", .status = 200},
+        {.target = "/p?c=xz", .status = 200, .method = "POST"},
+        {.target = "/p?b=xy&c=xz", .status = 200, .method = "POST"},
+        {.target = "/p?c=xz&b=xy", .status = 200, .method = "POST"},
+        {.target = "/p?q=1", .ua = "Mozilla/5.0", .hname = {"X-A"}, .hval = {"BadBot"}},
+        {.target = "/p?q=1", .ua = "BadBot", .hname = {"X-B"}, .hval = {"BadBot"}},
+        {.target = "/p?q=1", .ua = "Mozilla/5.0", .hname = {"X-B"}, .hval = {"BadBot"}},
+        {.target = "/p?cmd=1", .method = "PUT"},
+        {.target = "/p?q=1", .method = "PUT", .cookie = "exec=1; x=2"},
+        {.target = "/p?q=1", .method = "POST", .cookie = "exec=1; x=2"},
+        {.target = "/p?id=1%27%20or%201=1--", .status = 200},
+        {.target = "/p?id=1%27%20or%201=1--", .status = 500},
+        {.target = "/p?a=%65vil", .status = 403},
+        {.target = "/p?a=%2565vil", .status = 403},
+    };
+    struct vg_detect_scratch *warm = NULL;
+    assert_int_equal(vg_detect_scratch_new(det, &warm), VG_OK);
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+            static struct req_buf b1, b2;
+            struct vg_verdict v1, v2;
+            struct vg_detect_scratch *fresh = NULL;
+            assert_int_equal(vg_detect_scratch_new(det, &fresh), VG_OK);
+            assert_int_equal(vg_detect_request(det, fresh, make_req(&b1, &reqs[i]), &v1), VG_OK);
+            assert_int_equal(vg_detect_request(det, warm, make_req(&b2, &reqs[i]), &v2), VG_OK);
+            if (v1.score != v2.score || v1.n_hits != v2.n_hits ||
+                v1.decode_flags != v2.decode_flags)
+                fail_msg("round %d request %zu (%s): fresh score %d hits %u, warm score %d "
+                         "hits %u", round, i, reqs[i].target, v1.score, v1.n_hits, v2.score,
+                         v2.n_hits);
+            for (unsigned k = 0; k < v1.n_hits; k++) {
+                assert_int_equal(v1.hits[k].rule, v2.hits[k].rule);
+                assert_int_equal(v1.hits[k].field, v2.hits[k].field);
+                assert_int_equal(v1.hits[k].match_start, v2.hits[k].match_start);
+                assert_int_equal(v1.hits[k].match_end, v2.hits[k].match_end);
+                assert_true(same_str(v1.hits[k].name, v2.hits[k].name));
+                assert_true(same_str(v1.hits[k].subject, v2.hits[k].subject));
+            }
+            vg_detect_scratch_free(fresh);
+        }
+    }
+    /* and the rules did fire where they should: the test is not vacuous */
+    assert_true(fires(det, 1, &reqs[1]));
+    assert_false(fires(det, 1, &reqs[0]));
+    assert_true(fires(det, 2, &reqs[5]));
+    assert_false(fires(det, 2, &reqs[4]));
+    assert_true(fires(det, 3, &reqs[8]));
+    assert_false(fires(det, 3, &reqs[10]));
+    assert_true(fires(det, 6, &reqs[14]));
+    detect_done();
+    vg_detect_scratch_free(warm);
+    vg_detector_free(det);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -674,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_examples_with_new_keys),
         cmocka_unit_test(test_plain_rules_are_unchanged),
         cmocka_unit_test(test_out_of_memory_in_the_language_fails_cleanly),
+        cmocka_unit_test(test_memos_do_not_change_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
