@@ -199,6 +199,33 @@ static void test_buf_reports_out_of_memory(void **state)
     vg_buf_fini(&b);
 }
 
+/* vg_hash64_mem reads every byte of its input and none after it, at every length (the tail
+   words overlap), and depends on the seed. */
+static void test_memo_hash_reads_every_byte_and_no_more(void **state)
+{
+    (void)state;
+    uint8_t big[200];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 37 + 11);
+    for (size_t n = 0; n <= 150; n++) {
+        uint8_t *exact = malloc(n ? n : 1); /* ASan: a read past n is reported */
+        assert_non_null(exact);
+        memcpy(exact, big, n);
+        uint64_t h = vg_hash64_mem(exact, n, 7);
+        assert_true(h == vg_hash64_mem(big, n, 7)); /* the bytes after n do not count */
+        assert_true(h != vg_hash64_mem(exact, n, 8));
+        if (n)
+            assert_true(h != vg_hash64_mem(big, n + 1, 7) || n + 1 > sizeof big);
+        for (size_t i = 0; i < n; i++)
+            for (int bit = 0; bit < 8; bit += 3) {
+                exact[i] ^= (uint8_t)(1u << bit);
+                assert_true(vg_hash64_mem(exact, n, 7) != h);
+                exact[i] ^= (uint8_t)(1u << bit);
+            }
+        free(exact);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_civil_time_round_trips),
         cmocka_unit_test(test_addresses_parse_and_format_canonically),
         cmocka_unit_test(test_buf_reports_out_of_memory),
+        cmocka_unit_test(test_memo_hash_reads_every_byte_and_no_more),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

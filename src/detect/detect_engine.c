@@ -1016,8 +1016,9 @@ static vg_status vg_scan_view(struct vg_detect_scratch *s, enum vg_transform t,
     if (subject.n <= VG_MEMO_MAX_LEN) {
         /* Security note: the seed differs per scratch, so crafted collisions cost an attacker
            speed at most; equality is always checked on the bytes. */
-        h = vg_hash64(subject.p, subject.n, s->memo_seed ^ ((uint64_t)t << 8 | (uint64_t)g)) | 1;
-        m = &s->memo[h & (VG_MEMO_SLOTS - 1)];
+        h = vg_hash64_mem(subject.p, subject.n,
+                          s->memo_seed ^ ((uint64_t)t << 8 | (uint64_t)g)) | 1;
+        m = &s->memo[(h >> 1) & (VG_MEMO_SLOTS - 1)];
         if (m->hash == h && m->len == subject.n && m->view == t && m->group == g &&
             memcmp(m->bytes, subject.p, subject.n) == 0) {
             for (unsigned j = 0; j < m->n; j++)
@@ -1071,8 +1072,8 @@ bool vg_lex_verdict(struct vg_detect_scratch *s, enum vg_rule_op op, struct vg_s
     struct vg_lmemo *m = NULL;
     uint64_t h = 0;
     if (subject.n <= VG_MEMO_MAX_LEN) {
-        h = vg_hash64(subject.p, subject.n, s->memo_seed ^ (0x6c6578ull + (uint64_t)op)) | 1;
-        m = &s->lmemo[h & (VG_LMEMO_SLOTS - 1)];
+        h = vg_hash64_mem(subject.p, subject.n, s->memo_seed ^ (0x6c6578ull + (uint64_t)op)) | 1;
+        m = &s->lmemo[(h >> 1) & (VG_LMEMO_SLOTS - 1)];
         if (m->hash == h && m->len == subject.n && m->op == op &&
             memcmp(m->bytes, subject.p, subject.n) == 0) {
             if (!m->found)
@@ -1180,10 +1181,10 @@ static vg_status vg_scan_field(struct vg_detect_scratch *s, enum vg_field field,
         struct vg_cmemo *c = NULL;
         uint64_t h = 0;
         if (raw.n <= VG_MEMO_MAX_LEN) {
-            h = vg_hash64(raw.p, raw.n,
+            h = vg_hash64_mem(raw.p, raw.n,
                           s->memo_seed ^ (0x636c65616e000000ull | (uint64_t)kind << 8 |
                                           (uint64_t)g)) | 1;
-            c = &s->cmemo[h & (VG_CMEMO_SLOTS - 1)];
+            c = &s->cmemo[(h >> 1) & (VG_CMEMO_SLOTS - 1)];
             if (c->hash == h && c->len == raw.n && c->kind == kind && c->group == g &&
                 memcmp(c->bytes, raw.p, raw.n) == 0) {
                 s->dec_flags |= c->flags;

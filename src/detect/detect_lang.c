@@ -67,6 +67,7 @@ struct vg_xcond {
     uint32_t rule;
     uint32_t fields;
     char *const *hdr;     /* header:NAME names (borrowed) */
+    size_t *hdr_n;        /* their lengths (owned) */
     size_t n_hdr;
     struct vg_xexcl *excl;
     size_t n_excl;
@@ -136,7 +137,9 @@ struct vg_xinst {
     bool clean;               /* the instance memo knows it: nothing here can match */
     bool dirty;               /* a scan gave a candidate or a first condition held on it */
     unsigned dflags;          /* decode flags of its decoded views */
-    uint64_t ih;              /* its instance-memo hash (0: too long to remember) */
+    uint64_t ih;              /* its instance-memo hash (0: too long to remember) ... */
+    const uint8_t *kp;        /* ... and key (vg_xikey, in the block arena) */
+    size_t kn;
 };
 
 struct vg_xview {
@@ -172,9 +175,8 @@ struct vg_xmemo {
 #define VG_XIMEMO_SLOTS 2048u /* remembered clean instances per scratch (power of two) */
 #define VG_XIMEMO_LEN 320u    /* longest key remembered (field, names, raw and base bytes) */
 
-/* An instance in which no condition can match (see vg_xikey). */
+/* An instance in which no condition can match (see vg_xikey); its hash is in the tags. */
 struct vg_ximemo {
-    uint64_t hash;            /* 0: empty */
     uint16_t len;
     uint8_t bytes[VG_XIMEMO_LEN];
 };
@@ -198,8 +200,8 @@ struct vg_xscratch {
     uint64_t seed;
     struct vg_cand *mc;       /* candidates of the merged scans of this request */
     size_t mc_n, mc_cap;
-    struct vg_ximemo *imemo;  /* VG_XIMEMO_SLOTS entries */
-    uint8_t ikey[VG_XIMEMO_LEN]; /* the key of one instance (vg_xikey) */
+    struct vg_ximemo *imemo;  /* VG_XIMEMO_SLOTS entries ... */
+    uint64_t *itag;           /* ... and their hashes (0: empty), apart: a miss reads 8 bytes */
     bool first_held;          /* a first condition run directly held in this request */
 };
 
@@ -363,6 +365,13 @@ static vg_status vg_xcond_init(struct vg_xengine *x, uint32_t ri, const struct v
     xc->fields = fields;
     xc->hdr = cd->header_names;
     xc->n_hdr = cd->n_header_names;
+    if (xc->n_hdr) {
+        xc->hdr_n = vg_calloc(xc->n_hdr, sizeof(*xc->hdr_n));
+        if (!xc->hdr_n)
+            return vg_xnomem(err);
+        for (size_t k = 0; k < xc->n_hdr; k++)
+            xc->hdr_n[k] = strlen(xc->hdr[k]);
+    }
     xc->op = (uint8_t)op;
     xc->caseless = caseless;
     xc->negate = cd->negate;
@@ -779,6 +788,7 @@ void vg_xengine_free(struct vg_xengine *x)
             vg_free(c->phr[k]);
         vg_free(c->phr);
         vg_free(c->phr_n);
+        vg_free(c->hdr_n);
     }
     for (size_t i = 0; i < x->n_chains; i++) {
         hs_free_database(x->chains[i].db);
@@ -889,8 +899,10 @@ vg_status vg_xscratch_new(const struct vg_detector *det, struct vg_xscratch **ou
     xs->notes = vg_calloc(x->n_conds ? x->n_conds : 1, sizeof(*xs->notes));
     xs->memo = vg_calloc(VG_XMEMO_SLOTS, sizeof(*xs->memo));
     xs->imemo = vg_calloc(VG_XIMEMO_SLOTS, sizeof(*xs->imemo));
+    xs->itag = vg_calloc(VG_XIMEMO_SLOTS, sizeof(*xs->itag));
     xs->seed = vg_hash64(&xs, sizeof(xs), 0x78656e67u); /* per scratch, like the fast engine */
-    if (!xs->cand || !xs->chain_fail || !xs->notes || !xs->memo || !xs->imemo) {
+    if (!xs->cand || !xs->chain_fail || !xs->notes || !xs->memo || !xs->imemo ||
+        !xs->itag) {
         vg_xscratch_free(xs);
         return VG_E_NOMEM;
     }
@@ -914,6 +926,7 @@ void vg_xscratch_free(struct vg_xscratch *xs)
     vg_free(xs->notes);
     vg_free(xs->memo);
     vg_free(xs->imemo);
+    vg_free(xs->itag);
     vg_free(xs->mc);
     vg_free(xs);
 }
@@ -1411,8 +1424,9 @@ static size_t vg_xikey_put(uint8_t *k, size_t at, struct vg_str v)
     return at + 2 + v.n;
 }
 
-/* Instance in's key into xs->ikey: its length, 0 when longer than VG_XIMEMO_LEN. */
-static size_t vg_xikey(struct vg_xscratch *xs, const struct vg_xinst *in)
+/* Instance in's key (field, kind, name, key, raw, base) into k: its length, 0 when longer
+   than VG_XIMEMO_LEN. k has VG_XIMEMO_LEN bytes. */
+static size_t vg_xikey(const struct vg_xinst *in, uint8_t *k)
 {
     bool key_is_name = in->key.p == in->name.p && in->key.n == in->name.n;
     bool base_is_raw = in->base.p == in->raw.p && in->base.n == in->raw.n;
@@ -1420,7 +1434,6 @@ static size_t vg_xikey(struct vg_xscratch *xs, const struct vg_xinst *in)
                   (base_is_raw ? 0 : in->base.n);
     if (need > VG_XIMEMO_LEN)
         return 0;
-    uint8_t *k = xs->ikey;
     k[0] = in->field;
     k[1] = in->kind;
     size_t at = vg_xikey_put(k, 2, in->name);
@@ -1440,16 +1453,44 @@ static size_t vg_xikey(struct vg_xscratch *xs, const struct vg_xinst *in)
     return at;
 }
 
-/* Looks instance in up: sets in->clean, and in->ih when it can be remembered. */
-static void vg_ximemo_find(struct vg_xscratch *xs, struct vg_xinst *in)
+static size_t vg_ximemo_slot(uint64_t h)
 {
-    size_t n = vg_xikey(xs, in);
-    in->ih = 0;
-    if (n == 0)
-        return;
-    in->ih = vg_hash64(xs->ikey, n, xs->seed ^ 0x696e7374u) | 1;
-    const struct vg_ximemo *m = &xs->imemo[in->ih & (VG_XIMEMO_SLOTS - 1)];
-    in->clean = m->hash == in->ih && m->len == n && memcmp(m->bytes, xs->ikey, n) == 0;
+    return (size_t)(h >> 1) & (VG_XIMEMO_SLOTS - 1);
+}
+
+/*
+ * Looks every instance of the request up: sets in->clean, and in->ih / in->kp when it can be
+ * remembered. Performance note: the keys are made and hashed first and their slots prefetched,
+ * then compared, so the cache misses of a request's lookups overlap.
+ */
+static vg_status vg_ximemo_find(struct vg_xscratch *xs)
+{
+    for (size_t i = 0; i < xs->n_inst; i++) {
+        struct vg_xinst *in = &xs->inst[i];
+        in->ih = 0;
+        in->kp = NULL;
+        in->kn = 0;
+        uint8_t *k = vg_xalloc(xs, VG_XIMEMO_LEN);
+        if (!k)
+            return VG_E_NOMEM;
+        size_t n = vg_xikey(in, k);
+        vg_xshrink(xs, k, VG_XIMEMO_LEN, n);
+        if (n == 0)
+            continue;
+        in->kp = k;
+        in->kn = n;
+        in->ih = vg_hash64_mem(k, n, xs->seed ^ 0x696e7374u) | 1;
+        const struct vg_ximemo *m = &xs->imemo[vg_ximemo_slot(in->ih)];
+        __builtin_prefetch(m);
+        __builtin_prefetch((const uint8_t *)m + 64);
+    }
+    for (size_t i = 0; i < xs->n_inst; i++) {
+        struct vg_xinst *in = &xs->inst[i];
+        size_t sl = vg_ximemo_slot(in->ih);
+        in->clean = in->ih && xs->itag[sl] == in->ih && xs->imemo[sl].len == in->kn &&
+                    memcmp(xs->imemo[sl].bytes, in->kp, in->kn) == 0;
+    }
+    return VG_OK;
 }
 
 /* Remembers the instances of this request that turned out clean (see the note above). */
@@ -1461,11 +1502,10 @@ static void vg_ximemo_keep(struct vg_xscratch *xs)
         const struct vg_xinst *in = &xs->inst[i];
         if (in->clean || in->dirty || in->dflags || !in->ih)
             continue;
-        size_t n = vg_xikey(xs, in);
-        struct vg_ximemo *m = &xs->imemo[in->ih & (VG_XIMEMO_SLOTS - 1)];
-        m->hash = in->ih;
-        m->len = (uint16_t)n;
-        memcpy(m->bytes, xs->ikey, n);
+        size_t sl = vg_ximemo_slot(in->ih);
+        xs->itag[sl] = in->ih;
+        xs->imemo[sl].len = (uint16_t)in->kn;
+        memcpy(xs->imemo[sl].bytes, in->kp, in->kn);
     }
 }
 
@@ -1618,7 +1658,8 @@ static bool vg_xinst_ok(const struct vg_xcond *c, const struct vg_xinst *in)
     bool ok = (c->fields & bit) != 0;
     if (!ok && in->field == VG_F_HEADERS && (c->fields & (1u << VG_F_HEADER)))
         for (size_t k = 0; k < c->n_hdr && !ok; k++)
-            ok = vg_str_ieq(in->key, vg_str_make(c->hdr[k], strlen(c->hdr[k])));
+            ok = in->key.n == c->hdr_n[k] &&
+                 vg_str_ieq(in->key, vg_str_make(c->hdr[k], c->hdr_n[k]));
     if (!ok)
         return false;
     for (size_t k = 0; k < c->n_excl; k++) {
@@ -1870,10 +1911,10 @@ static vg_status vg_xmatches(struct vg_detect_scratch *s, const hs_database_t *d
         if (in->hp != v.p || in->hn != v.n) {
             in->hp = v.p;
             in->hn = v.n;
-            in->h0 = vg_hash64(v.p, v.n, xs->seed);
+            in->h0 = vg_hash64_mem(v.p, v.n, xs->seed);
         }
         h = (in->h0 ^ ((uint64_t)(c + 1) * 0x9e3779b97f4a7c15ull)) | 1;
-        m = &xs->memo[h & (VG_XMEMO_SLOTS - 1)];
+        m = &xs->memo[(h >> 1) & (VG_XMEMO_SLOTS - 1)];
         if (m->hash == h && m->len == v.n && m->chain == c && memcmp(m->bytes, v.p, v.n) == 0) {
             for (unsigned k = 0; k < m->n; k++) {
                 xs->cand[k].rule = m->id[k];
@@ -2026,8 +2067,9 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
     if (st != VG_OK)
         return st;
     xs->first_held = false;
-    for (size_t i = 0; i < xs->n_inst; i++)
-        vg_ximemo_find(xs, &xs->inst[i]);
+    st = vg_ximemo_find(xs);
+    if (st != VG_OK)
+        return st;
     if (xs->cap_views < xs->cap_inst || !xs->views) {
         size_t ci = xs->cap_inst ? xs->cap_inst : 1;
         if (ci > SIZE_MAX / sizeof(struct vg_xview) / x->n_chains)
