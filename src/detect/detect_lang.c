@@ -187,6 +187,8 @@ struct vg_xscratch {
     struct vg_xview *views;   /* cap_views * n_chains */
     size_t cap_views;         /* instances the views (and order) have room for */
     uint32_t *order;          /* views made this request, in order (for explanations) */
+    uint32_t *act;            /* the instances the memo does not know, in order (cap_views) */
+    size_t n_act;
     size_t n_order;
     uint32_t epoch;
     struct vg_xblk *blk;      /* block arena: blocks never move while a request runs */
@@ -917,6 +919,7 @@ void vg_xscratch_free(struct vg_xscratch *xs)
     vg_free(xs->inst);
     vg_free(xs->views);
     vg_free(xs->order);
+    vg_free(xs->act);
     for (size_t i = 0; i < xs->n_blk; i++)
         vg_free(xs->blk[i].p);
     vg_free(xs->blk);
@@ -2084,6 +2087,10 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
         if (!no)
             return VG_E_NOMEM;
         xs->order = no;
+        uint32_t *na = vg_realloc(xs->act, ci * sizeof(*na));
+        if (!na)
+            return VG_E_NOMEM;
+        xs->act = na;
         memset(xs->views, 0, n * sizeof(*nv)); /* epochs restart: every view stale */
         xs->cap_views = ci;
     }
@@ -2091,15 +2098,20 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
     st = vg_xmerged(s);
     if (st != VG_OK)
         return st;
+    xs->n_act = 0;
+    for (size_t i = 0; i < xs->n_inst; i++)
+        if (!xs->inst[i].clean)
+            xs->act[xs->n_act++] = (uint32_t)i;
     /* Vectorscan: each chain's database over the instances of its fields. */
     for (uint32_t c = 0; c < x->n_chains; c++) {
         const struct vg_xchain *ch = &x->chains[c];
         if (!ch->db)
             continue;
-        for (size_t i = 0; i < xs->n_inst; i++) {
+        for (size_t ai = 0; ai < xs->n_act; ai++) {
+            size_t i = xs->act[ai];
             struct vg_xinst *in = &xs->inst[i];
             uint32_t bit = 1u << in->field;
-            if (in->clean || (x->masks ? !((in->wmask >> c) & 1) : !vg_xchain_wants(ch, in)))
+            if (x->masks ? !((in->wmask >> c) & 1) : !vg_xchain_wants(ch, in))
                 continue;
             struct vg_str v;
             st = vg_xview(s, i, c, &v);
@@ -2153,10 +2165,10 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
         const struct vg_xcond *xc = &x->conds[x->first[ri]];
         if (!xc->negate) {
             /* every instance, so that one an allowlist allows does not hide the others */
-            for (size_t i = 0; i < xs->n_inst && s->fired[ri] != s->epoch; i++) {
+            for (size_t ai = 0; ai < xs->n_act && s->fired[ri] != s->epoch; ai++) {
+                size_t i = xs->act[ai];
                 struct vg_xinst *in = &xs->inst[i];
-                if (in->clean || !vg_xinst_ok(xc, in) ||
-                    (xc->n_excl && vg_xexcluded_re(s, xc, in)))
+                if (!vg_xinst_ok(xc, in) || (xc->n_excl && vg_xexcluded_re(s, xc, in)))
                     continue;
                 struct vg_str v;
                 size_t a, b;
