@@ -1174,6 +1174,7 @@ static vg_status vg_scan_field(struct vg_detect_scratch *s, enum vg_field field,
     uint32_t bit = 1u << field;
     vg_status st = VG_OK;
     bool clean = false;
+    struct vg_cmemo *keep = NULL; /* the entry made for this value: raw_clean is set below */
     int g = det->views[VG_T_DECODED].group[field];
     if (g >= 0) {
         /* Performance note: a raw value seen before whose decoded view nothing fired on is
@@ -1186,8 +1187,10 @@ static vg_status vg_scan_field(struct vg_detect_scratch *s, enum vg_field field,
                                           (uint64_t)g)) | 1;
             c = &s->cmemo[(h >> 1) & (VG_CMEMO_SLOTS - 1)];
             if (c->hash == h && c->len == raw.n && c->kind == kind && c->group == g &&
-                memcmp(c->bytes, raw.p, raw.n) == 0) {
+                c->field == field && memcmp(c->bytes, raw.p, raw.n) == 0) {
                 s->dec_flags |= c->flags;
+                if (c->raw_clean)
+                    return VG_OK;
                 goto raw_view;
             }
         }
@@ -1212,8 +1215,11 @@ static vg_status vg_scan_field(struct vg_detect_scratch *s, enum vg_field field,
             c->len = (uint16_t)raw.n;
             c->kind = (uint8_t)kind;
             c->group = (uint8_t)g;
+            c->field = (uint8_t)field;
+            c->raw_clean = false;
             c->flags = flags;
             memcpy(c->bytes, raw.p, raw.n);
+            keep = c;
         }
     } else if (det->lex_fields[VG_T_DECODED] & bit) {
         /* lexer rules only: decode and run them (no regex group to remember by) */
@@ -1231,8 +1237,13 @@ static vg_status vg_scan_field(struct vg_detect_scratch *s, enum vg_field field,
             st = vg_scan_view(s, VG_T_DECODED, field, name, dec, &clean);
     }
 raw_view:
-    if (st == VG_OK && ((det->views[VG_T_RAW].fields | det->lex_fields[VG_T_RAW]) & bit))
+    if (st == VG_OK && ((det->views[VG_T_RAW].fields | det->lex_fields[VG_T_RAW]) & bit)) {
         st = vg_scan_view(s, VG_T_RAW, field, name, raw, &clean);
+        if (keep && st == VG_OK && clean)
+            keep->raw_clean = true;
+    } else if (keep) {
+        keep->raw_clean = true; /* no raw rule looks at the field */
+    }
     return st;
 }
 

@@ -125,14 +125,17 @@ struct vg_memo {
 
 /*
  * A raw field value whose decoded view nothing fired on (no regex match, lexers clean): seen
- * again, its decoded view is neither made nor scanned. Keyed by the raw bytes, the decode kind
- * and the field group of the decoded view; keeps the decode flags the value produced.
+ * again, its decoded view is neither made nor scanned, nor its raw view when that was clean too.
+ * Keyed by the raw bytes, the field, the decode kind and the field group of the decoded view;
+ * keeps the decode flags the value produced.
  */
 struct vg_cmemo {
     uint64_t hash;            /* 0: empty slot */
     uint16_t len;
     uint8_t kind;             /* enum vg_decode_kind */
     uint8_t group;
+    uint8_t field;            /* enum vg_field */
+    bool raw_clean;           /* the raw view found nothing either (so is not looked at) */
     unsigned flags;           /* VG_DEC_* the decode of the value set */
     uint8_t bytes[VG_MEMO_MAX_LEN];
 };

@@ -685,7 +685,9 @@ static void test_memos_do_not_change_verdicts(void **state)
         R(3, "fields: ['header:X-A', user_agent], transforms: [lowercase], regex: 'bad(?:bot)?'")
         R(4, "fields: [method], operator: within, value: 'GET POST', negate: true")
         R(5, "fields: [args_names, cookie_names], operator: phrases, phrases: [cmd, exec]")
-        R(6, "fields: [args], operator: sqli"));
+        R(6, "fields: [args], operator: sqli")
+        R(7, "fields: [args, path], transform: raw, regex: '\\.\\./|%2e%2e'")
+        R(8, "fields: [args, path, user_agent], regex: 'etc/passwd'"));
     static const struct req_spec reqs[] = {
         {.target = "/p?a=evil", .status = 200},
         {.target = "/p?a=evil", .status = 404},
@@ -704,6 +706,13 @@ static void test_memos_do_not_change_verdicts(void **state)
         {.target = "/p?id=1%27%20or%201=1--", .status = 200},
         {.target = "/p?id=1%27%20or%201=1--", .status = 500},
         {.target = "/p?a=%65vil", .status = 403},
+        {.target = "/p?f=..%2fetc%2fpasswd"},
+        {.target = "/p?f=../etc/passwd"},
+        {.target = "/p?f=..%2fetc%2fpasswd", .ua = "etc/passwd"},
+        {.target = "/p?f=..%2fetc%2fpasswd"},
+        {.target = "/p?f=../etc/passwd"},
+        {.target = "/p?f=%2e%2e%2fx"},
+        {.target = "/p?f=%2e%2e%2fx"},
         {.target = "/p?a=%2565vil", .status = 403},
     };
     struct vg_detect_scratch *warm = NULL;
@@ -740,6 +749,9 @@ static void test_memos_do_not_change_verdicts(void **state)
     assert_true(fires(det, 3, &reqs[8]));
     assert_false(fires(det, 3, &reqs[10]));
     assert_true(fires(det, 6, &reqs[14]));
+    assert_false(fires(det, 7, &reqs[17]));
+    assert_true(fires(det, 8, &reqs[17]));
+    assert_true(fires(det, 7, &reqs[18]));
     detect_done();
     vg_detect_scratch_free(warm);
     vg_detector_free(det);
