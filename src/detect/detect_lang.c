@@ -66,6 +66,7 @@ struct vg_xexcl {
 struct vg_xcond {
     uint32_t rule;
     uint32_t fields;
+    uint32_t ifields;     /* instance fields it may inspect: fields, and headers for header:NAME */
     char *const *hdr;     /* header:NAME names (borrowed) */
     size_t *hdr_n;        /* their lengths (owned) */
     size_t n_hdr;
@@ -367,6 +368,7 @@ static vg_status vg_xcond_init(struct vg_xengine *x, uint32_t ri, const struct v
     xc->fields = fields;
     xc->hdr = cd->header_names;
     xc->n_hdr = cd->n_header_names;
+    xc->ifields = fields | ((fields & (1u << VG_F_HEADER)) ? 1u << VG_F_HEADERS : 0);
     if (xc->n_hdr) {
         xc->hdr_n = vg_calloc(xc->n_hdr, sizeof(*xc->hdr_n));
         if (!xc->hdr_n)
@@ -1654,7 +1656,8 @@ bool vg_detect_view(const struct vg_detect_scratch *s, size_t i, enum vg_field *
 
 /* ---- evaluation -------------------------------------------------------------------------- */
 
-/* True when condition c inspects instance in (field, header name, exclusions). */
+/* True when condition c inspects instance in (field, header name, exclusions). Performance
+   note: callers that walk every instance test c->ifields first, inline. */
 static bool vg_xinst_ok(const struct vg_xcond *c, const struct vg_xinst *in)
 {
     uint32_t bit = 1u << in->field;
@@ -1798,7 +1801,8 @@ static vg_status vg_xeval(struct vg_detect_scratch *s, const struct vg_xcond *c,
     bool any = false;
     for (size_t i = 0; i < xs->n_inst && !any; i++) {
         const struct vg_xinst *in = &xs->inst[i];
-        if (!vg_xinst_ok(c, in) || (c->n_excl && vg_xexcluded_re(s, c, in)))
+        if (!(c->ifields & (1u << in->field)) || !vg_xinst_ok(c, in) ||
+            (c->n_excl && vg_xexcluded_re(s, c, in)))
             continue;
         struct vg_str v;
         vg_status st = vg_xview(s, i, c->chain, &v);
@@ -2168,7 +2172,8 @@ vg_status vg_xengine_run(struct vg_detect_scratch *s)
             for (size_t ai = 0; ai < xs->n_act && s->fired[ri] != s->epoch; ai++) {
                 size_t i = xs->act[ai];
                 struct vg_xinst *in = &xs->inst[i];
-                if (!vg_xinst_ok(xc, in) || (xc->n_excl && vg_xexcluded_re(s, xc, in)))
+                if (!(xc->ifields & (1u << in->field)) || !vg_xinst_ok(xc, in) ||
+                    (xc->n_excl && vg_xexcluded_re(s, xc, in)))
                     continue;
                 struct vg_str v;
                 size_t a, b;
