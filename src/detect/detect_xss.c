@@ -716,11 +716,11 @@ static bool vg_xss_precheck_slow(const uint8_t *s, size_t n)
                 e--;
             if (vg_handler_name(s + b, e - b) || vg_ieq(s + b, e - b, "style"))
                 return true;
-            /* "x onerror=": the name is the last word */
+            /* "x onerror=", "x style=": the name is the last word */
             size_t w = e;
             while (w > b && (vg_alpha(s[w - 1]) || s[w - 1] == '_' || s[w - 1] == '-'))
                 w--;
-            if (w != b && vg_handler_name(s + w, e - w))
+            if (w != b && (vg_handler_name(s + w, e - w) || vg_ieq(s + w, e - w, "style")))
                 return true;
             break;
         }

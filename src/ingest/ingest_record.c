@@ -61,8 +61,10 @@ static void put_text(struct vg_buf *b, struct vg_str v)
         }
         tmp[k++] = out;
         i += used;
-        /* Flush at a UTF-8 boundary so that a character is never split between pieces. */
-        if (k >= sizeof tmp - 8 && (i >= v.n || (v.p[i] & 0xc0) != 0x80)) {
+        /* Flush at a UTF-8 boundary so that a character is never split between pieces; a run
+           of continuation bytes longer than any character is invalid anyway and is cut when
+           the buffer is full. */
+        if (k == sizeof tmp || (k >= sizeof tmp - 8 && (i >= v.n || (v.p[i] & 0xc0) != 0x80))) {
             vg_bput_json(b, tmp, k);
             k = 0;
         }
