@@ -73,12 +73,25 @@ static void vg_pcre_free(void *p, void *user)
 
 /* ---- compilation ------------------------------------------------------------------------- */
 
-static unsigned vg_hs_flags(const struct vg_rule *r, enum vg_rule_mode mode)
+/*
+ * HS_FLAG_SINGLEMATCH, unless the expression can match a single byte (one_byte: Vectorscan's
+ * minimum width <= 1, or not known). Vectorscan 5.4.9 (Debian 12) misses the match of such a
+ * pattern (a literal byte, "z+", "x?z", "z|abc"; caseless too) compiled with the flag when the
+ * byte is the last of an input longer than about 64 bytes: a NUL at the end of a long argument
+ * slipped past CRS 920270 that way. Without the flag it is found; the match callbacks keep the
+ * first match of each expression themselves.
+ */
+unsigned vg_hs_single(bool one_byte)
 {
-    unsigned f = HS_FLAG_SINGLEMATCH;
-    if (r->caseless)
+    return one_byte ? 0 : HS_FLAG_SINGLEMATCH;
+}
+
+static unsigned vg_hs_flags(const struct vg_detector *det, size_t i)
+{
+    unsigned f = vg_hs_single(det->hs_one[i]);
+    if (det->rs->rules[i].caseless)
         f |= HS_FLAG_CASELESS;
-    if (mode == VG_MODE_PREFILTER)
+    if (det->mode[i] == VG_MODE_PREFILTER)
         f |= HS_FLAG_PREFILTER;
     return f;
 }
@@ -152,6 +165,7 @@ static vg_status vg_classify_rule(struct vg_detector *det, size_t i, struct vg_e
         if (pcre2_pattern_info(det->code[i], PCRE2_INFO_MINLENGTH, &minlen) == 0 && minlen == 0)
             empty = true;
     }
+    det->hs_one[i] = !info || info->min_width <= 1;
     free(info); /* allocated by Vectorscan's default allocator; NULL is fine */
     if (empty)
         return vg_error_set(err, VG_E_REGEX, r->source, 0,
@@ -381,7 +395,7 @@ static vg_status vg_compile_group(struct vg_detector *det, enum vg_transform t, 
         }
         const struct vg_rule *r = &det->rs->rules[i];
         exprs[k] = r->regex;
-        flags[k] = vg_hs_flags(r, (enum vg_rule_mode)det->mode[i]);
+        flags[k] = vg_hs_flags(det, i);
         ids[k] = (unsigned)i;
         k++;
     }
@@ -425,6 +439,7 @@ static vg_status vg_compile_group(struct vg_detector *det, enum vg_transform t, 
     hs_free_compile_error(ce);
     size_t ri = ids[bad];
     det->mode[ri] = det->mode[ri] == VG_MODE_EXACT ? VG_MODE_PREFILTER : VG_MODE_PCRE;
+    det->hs_one[ri] = 1; /* the prefilter form's width is not known */
     *demoted = true;
     return VG_OK;
 }
@@ -655,7 +670,8 @@ vg_status vg_detector_new_cached(struct vg_ruleset *rs, int paranoia, int thresh
     pcre2_match_data *md = det->gctx ? pcre2_match_data_create(1, det->gctx) : NULL;
     det->code = vg_calloc(k ? k : 1, sizeof(*det->code));
     det->mode = vg_calloc(k ? k : 1, 1);
-    if (st == VG_OK && (!det->gctx || !cctx || !md || !det->code || !det->mode))
+    det->hs_one = vg_calloc(k ? k : 1, 1);
+    if (st == VG_OK && (!det->gctx || !cctx || !md || !det->code || !det->mode || !det->hs_one))
         st = vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
     if (st == VG_OK)
         pcre2_set_max_pattern_length(cctx, VG_RULE_TEXT_MAX);
@@ -695,6 +711,7 @@ void vg_detector_free(struct vg_detector *det)
         pcre2_code_free(det->code[i]);
     vg_free(det->code);
     vg_free(det->mode);
+    vg_free(det->hs_one);
     for (size_t i = 0; det->fields_text && i < det->n_rules; i++)
         vg_free(det->fields_text[i]);
     vg_free(det->fields_text);
@@ -876,6 +893,9 @@ static int vg_on_match(unsigned int id, unsigned long long from, unsigned long l
         return 0;
     if (!(c->rules[id].fields & c->field_bit) || (c->fired && c->fired[id] == c->epoch))
         return 0;
+    for (uint32_t k = 0; k < c->n_cand; k++)
+        if (c->cand[k].rule == id)
+            return 0; /* a one-byte pattern matches at every place (see vg_hs_single) */
     c->cand[c->n_cand].rule = id;
     c->cand[c->n_cand].end = (uint32_t)(to > UINT32_MAX ? UINT32_MAX : to);
     c->n_cand++;

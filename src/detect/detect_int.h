@@ -82,6 +82,7 @@ struct vg_detector {
     size_t n_rules;
     pcre2_code **code;        /* per rule */
     uint8_t *mode;            /* enum vg_rule_mode per rule */
+    uint8_t *hs_one;          /* per rule: its Vectorscan form may match one byte (vg_hs_single) */
     struct vg_view_db views[VG_T_COUNT];
     hs_scratch_t *proto;      /* prototype scratch, valid for every database */
     pcre2_general_context *gctx;
@@ -215,6 +216,8 @@ bool vg_lex_verdict(struct vg_detect_scratch *s, enum vg_rule_op op, struct vg_s
                     size_t *a, size_t *b, char *note, size_t note_cap);
 /* Reads a compiled database from the cache or compiles it (cache_dir may be NULL). On a
    rejected expression returns VG_E_REGEX with *bad its index (-1: not one expression). */
+/* HS_FLAG_SINGLEMATCH, or 0 for an expression that can match a single byte (a Vectorscan bug). */
+unsigned vg_hs_single(bool one_byte);
 vg_status vg_hsdb_build(const char *cache_dir, const char **exprs, const unsigned *flags,
                         const unsigned *ids, unsigned k, hs_database_t **db, int *bad,
                         char *msg, size_t msg_cap);

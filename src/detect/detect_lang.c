@@ -75,6 +75,7 @@ struct vg_xcond {
     uint32_t chain;       /* index in vg_xengine.chains */
     uint8_t op;           /* enum vg_rule_op */
     uint8_t mode;         /* enum vg_xmode */
+    bool hs_one;          /* in Vectorscan it may match a single byte (vg_hs_single) */
     bool caseless;
     bool negate;
     const char *regex;    /* borrowed */
@@ -448,6 +449,7 @@ static vg_status vg_xcond_init(struct vg_xengine *x, uint32_t ri, const struct v
             else
                 hs_free_compile_error(ce);
         }
+        xc->hs_one = !info || info->min_width <= 1;
         free(info); /* Vectorscan's default allocator; NULL is fine */
         break;
     }
@@ -535,23 +537,24 @@ static vg_status vg_xcompile_chain(struct vg_detector *det, struct vg_xengine *x
             if (c->chain != ci || c->mode == VG_XM_DIRECT)
                 continue;
             ch->db_fields |= vg_xinst_fields(c->fields);
-            unsigned f = HS_FLAG_SINGLEMATCH | (c->caseless ? HS_FLAG_CASELESS : 0);
+            unsigned f = c->caseless ? HS_FLAG_CASELESS : 0;
             if (c->op == VG_OP_REGEX) {
                 exprs[j] = c->regex;
-                flags[j] = f | (c->mode == VG_XM_VS_PRE ? HS_FLAG_PREFILTER : 0);
+                flags[j] = f | vg_hs_single(c->hs_one) |
+                           (c->mode == VG_XM_VS_PRE ? HS_FLAG_PREFILTER : 0);
                 ids[j++] = (unsigned)i;
                 continue;
             }
             size_t np = c->op == VG_OP_PHRASES ? c->n_phr : 1;
             for (size_t p = 0; p < np && st == VG_OK; p++) {
-                owned[j] = c->op == VG_OP_PHRASES ? vg_xliteral(c->phr[p], c->phr_n[p])
-                                                  : vg_xliteral(c->val, c->val_n);
+                size_t len = c->op == VG_OP_PHRASES ? c->phr_n[p] : c->val_n;
+                owned[j] = vg_xliteral(c->op == VG_OP_PHRASES ? c->phr[p] : c->val, len);
                 if (!owned[j]) {
                     st = vg_xnomem(err);
                     break;
                 }
                 exprs[j] = owned[j];
-                flags[j] = f;
+                flags[j] = f | vg_hs_single(len == 1);
                 ids[j++] = (unsigned)i;
             }
         }
@@ -643,23 +646,24 @@ static void vg_xcompile_merged(struct vg_detector *det, struct vg_xengine *x, in
         if (c->mode == VG_XM_DIRECT || !x->chains[c->chain].db ||
             !(vg_xinst_fields(c->fields) & bit))
             continue;
-        unsigned f = HS_FLAG_SINGLEMATCH | (c->caseless ? HS_FLAG_CASELESS : 0);
+        unsigned f = c->caseless ? HS_FLAG_CASELESS : 0;
         if (c->op == VG_OP_REGEX) {
             exprs[j] = c->regex;
-            flags[j] = f | (c->mode == VG_XM_VS_PRE ? HS_FLAG_PREFILTER : 0);
+            flags[j] = f | vg_hs_single(c->hs_one) |
+                       (c->mode == VG_XM_VS_PRE ? HS_FLAG_PREFILTER : 0);
             ids[j++] = (unsigned)i;
             continue;
         }
         size_t np = c->op == VG_OP_PHRASES ? c->n_phr : 1;
         for (size_t p = 0; p < np && ok; p++) {
-            owned[j] = c->op == VG_OP_PHRASES ? vg_xliteral(c->phr[p], c->phr_n[p])
-                                              : vg_xliteral(c->val, c->val_n);
+            size_t len = c->op == VG_OP_PHRASES ? c->phr_n[p] : c->val_n;
+            owned[j] = vg_xliteral(c->op == VG_OP_PHRASES ? c->phr[p] : c->val, len);
             if (!owned[j]) {
                 ok = false;
                 break;
             }
             exprs[j] = owned[j];
-            flags[j] = f;
+            flags[j] = f | vg_hs_single(len == 1);
             ids[j++] = (unsigned)i;
         }
     }

@@ -757,6 +757,41 @@ static void test_memos_do_not_change_verdicts(void **state)
     vg_detector_free(det);
 }
 
+/*
+ * A pattern that can match a single byte is found at the last byte of a long value, in both
+ * engines and as a literal (Vectorscan 5.4.9 misses it there with HS_FLAG_SINGLEMATCH; see
+ * vg_hs_single). Lengths around Vectorscan's 64-byte blocks.
+ */
+static void test_one_byte_patterns_match_at_the_end_of_long_values(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [args], transform: raw, regex: '%'")
+        R(2, "fields: [args], regex: 'z+'")
+        R(3, "fields: [args], transforms: [lowercase], regex: 'q|abcdef'")
+        R(4, "fields: [args], transforms: [lowercase], operator: contains, value: 'k'")
+        R(5, "fields: [args], transforms: [lowercase], operator: phrases, phrases: [j, jjjjjj]")
+        R(6, "fields: [args], transforms: [urlDecodeUni], regex: '[^\\x01-\\xff]'"));
+    static const struct {
+        uint32_t id;
+        char last[4];
+    } cases[] = {{1, "%"}, {2, "z"}, {3, "Q"}, {4, "K"}, {5, "J"}, {6, "%00"}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (size_t n = 1; n <= 300; n += (n < 140 ? 1 : 37)) {
+            char target[400];
+            size_t at = (size_t)snprintf(target, sizeof target, "/p?v=");
+            memset(target + at, 'a', n);
+            snprintf(target + at + n, sizeof target - at - n, "%s", cases[c].last);
+            if (!fires_t(det, cases[c].id, target))
+                fail_msg("rule %u missed '%s' after %zu bytes", cases[c].id, cases[c].last, n);
+            target[at + n] = '\0';
+            assert_false(fires_t(det, cases[c].id, target));
+        }
+    detect_done();
+    vg_detector_free(det);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_plain_rules_are_unchanged),
         cmocka_unit_test(test_out_of_memory_in_the_language_fails_cleanly),
         cmocka_unit_test(test_memos_do_not_change_verdicts),
+        cmocka_unit_test(test_one_byte_patterns_match_at_the_end_of_long_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
