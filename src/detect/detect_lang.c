@@ -509,6 +509,34 @@ static char *vg_xliteral(const uint8_t *p, size_t n)
     return e;
 }
 
+/*
+ * Appends the Vectorscan expressions of condition c (id: its index) at exprs[*j]: its regex, or
+ * one escaped literal per phrase / the contains value (owned[*j] keeps those). False on no
+ * memory; the entries written so far stay listed for the caller to free.
+ */
+static bool vg_xexprs(const struct vg_xcond *c, unsigned id, const char **exprs, char **owned,
+                      unsigned *flags, unsigned *ids, size_t *j)
+{
+    unsigned f = c->caseless ? HS_FLAG_CASELESS : 0;
+    if (c->op == VG_OP_REGEX) {
+        exprs[*j] = c->regex;
+        flags[*j] = f | vg_hs_single(c->hs_one) |
+                    (c->mode == VG_XM_VS_PRE ? HS_FLAG_PREFILTER : 0);
+        ids[(*j)++] = id;
+        return true;
+    }
+    size_t np = c->op == VG_OP_PHRASES ? c->n_phr : 1;
+    for (size_t p = 0; p < np; p++) {
+        size_t len = c->op == VG_OP_PHRASES ? c->phr_n[p] : c->val_n;
+        owned[*j] = vg_xliteral(c->op == VG_OP_PHRASES ? c->phr[p] : c->val, len);
+        if (!owned[*j])
+            return false;
+        exprs[*j] = owned[*j];
+        flags[*j] = f | vg_hs_single(len == 1);
+        ids[(*j)++] = id;
+    }
+    return true;
+}
 /* Compiles the Vectorscan database of chain ci; demotes conditions Vectorscan refuses. */
 static vg_status vg_xcompile_chain(struct vg_detector *det, struct vg_xengine *x, uint32_t ci,
                                    const char *cache_dir, struct vg_error *err)
@@ -537,26 +565,8 @@ static vg_status vg_xcompile_chain(struct vg_detector *det, struct vg_xengine *x
             if (c->chain != ci || c->mode == VG_XM_DIRECT)
                 continue;
             ch->db_fields |= vg_xinst_fields(c->fields);
-            unsigned f = c->caseless ? HS_FLAG_CASELESS : 0;
-            if (c->op == VG_OP_REGEX) {
-                exprs[j] = c->regex;
-                flags[j] = f | vg_hs_single(c->hs_one) |
-                           (c->mode == VG_XM_VS_PRE ? HS_FLAG_PREFILTER : 0);
-                ids[j++] = (unsigned)i;
-                continue;
-            }
-            size_t np = c->op == VG_OP_PHRASES ? c->n_phr : 1;
-            for (size_t p = 0; p < np && st == VG_OK; p++) {
-                size_t len = c->op == VG_OP_PHRASES ? c->phr_n[p] : c->val_n;
-                owned[j] = vg_xliteral(c->op == VG_OP_PHRASES ? c->phr[p] : c->val, len);
-                if (!owned[j]) {
-                    st = vg_xnomem(err);
-                    break;
-                }
-                exprs[j] = owned[j];
-                flags[j] = f | vg_hs_single(len == 1);
-                ids[j++] = (unsigned)i;
-            }
+            if (!vg_xexprs(c, (unsigned)i, exprs, owned, flags, ids, &j))
+                st = vg_xnomem(err);
         }
         /* the headers worth scanning: all, or only those some condition names */
         ch->all_headers = false;
@@ -646,26 +656,7 @@ static void vg_xcompile_merged(struct vg_detector *det, struct vg_xengine *x, in
         if (c->mode == VG_XM_DIRECT || !x->chains[c->chain].db ||
             !(vg_xinst_fields(c->fields) & bit))
             continue;
-        unsigned f = c->caseless ? HS_FLAG_CASELESS : 0;
-        if (c->op == VG_OP_REGEX) {
-            exprs[j] = c->regex;
-            flags[j] = f | vg_hs_single(c->hs_one) |
-                       (c->mode == VG_XM_VS_PRE ? HS_FLAG_PREFILTER : 0);
-            ids[j++] = (unsigned)i;
-            continue;
-        }
-        size_t np = c->op == VG_OP_PHRASES ? c->n_phr : 1;
-        for (size_t p = 0; p < np && ok; p++) {
-            size_t len = c->op == VG_OP_PHRASES ? c->phr_n[p] : c->val_n;
-            owned[j] = vg_xliteral(c->op == VG_OP_PHRASES ? c->phr[p] : c->val, len);
-            if (!owned[j]) {
-                ok = false;
-                break;
-            }
-            exprs[j] = owned[j];
-            flags[j] = f | vg_hs_single(len == 1);
-            ids[j++] = (unsigned)i;
-        }
+        ok = vg_xexprs(c, (unsigned)i, exprs, owned, flags, ids, &j);
     }
     int bad = -1;
     char msg[256] = "";
