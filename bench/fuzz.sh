@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # bench/fuzz.sh: a longer libFuzzer campaign than the test suite's (scripts/test runs each
-# target 20 s from seed 1). Each target runs SECONDS from a random seed (or SEED) over a copy of
-# its checked-in corpus; findings are kept in bench/out/fuzz/<target>/ and listed at the end.
+# target 20 s from seed 1). Each target runs SECONDS_EACH from a random seed (or SEED) over a
+# fresh copy of its checked-in corpus; findings are kept in bench/out/fuzz/<target>/.
 #
 #   bench/fuzz.sh                          every target, 300 s each
 #   SECONDS_EACH=60 bench/fuzz.sh detect_xss ingest_json     some targets, 60 s each
@@ -33,6 +33,7 @@ failed=0
 for t in "$@"; do
   bin=build-fuzz/fuzz_$t
   [ -x "$bin" ] || { echo "no target fuzz_$t" >&2; exit 2; }
+  rm -rf "$out/$t/corpus" # each run starts from the checked-in corpus, as the suite's does
   mkdir -p "$out/$t/corpus"
   cp -r "fuzz/corpus/$t"/. "$out/$t/corpus"/ 2>/dev/null || true
   seed=${SEED:-0}
