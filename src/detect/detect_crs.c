@@ -2047,10 +2047,15 @@ bool vg_crs_is_crs_path(const char *path)
     return found;
 }
 
-/* Runs the import over files (paths) with a fresh context. */
-static vg_status crs_import_files(struct vg_ruleset *rs, char **paths, size_t n,
-                                  const char *data_dir, struct vg_crs_import **out,
-                                  struct vg_error *err)
+/*
+ * Translates the n CRS files in bufs (names[i]: their paths or names) into rs (a scratch rule
+ * set when NULL) with a fresh context: the SecAction tx values of every file first, then each
+ * file's rules. On failure rs is left as it was; src names the input in the error.
+ */
+static vg_status crs_import_bufs(struct vg_ruleset *rs, const char *const *names,
+                                 const uint8_t *const *bufs, const size_t *lens, size_t n,
+                                 const char *data_dir, const char *src,
+                                 struct vg_crs_import **out, struct vg_error *err)
 {
     struct vg_crs_import *imp = NULL;
     if (crs_import_new(&imp) != VG_OK)
@@ -2070,39 +2075,45 @@ static vg_status crs_import_files(struct vg_ruleset *rs, char **paths, size_t n,
     c.rs = rs;
     c.data_dir = data_dir;
     vg_arena_init(&c.arena, 65536, (size_t)64 << 20);
-    uint8_t **bufs = vg_calloc(n ? n : 1, sizeof *bufs);
-    size_t *lens = vg_calloc(n ? n : 1, sizeof *lens);
-    vg_status st = bufs && lens ? VG_OK : VG_E_NOMEM;
-    if (st == VG_E_NOMEM)
-        vg_error_set(err, st, NULL, 0, "out of memory");
-    for (size_t i = 0; i < n && st == VG_OK; i++)
-        st = crs_read_file(paths[i], &bufs[i], &lens[i], err);
-    for (size_t i = 0; i < n && st == VG_OK && c.st == VG_OK; i++)
+    for (size_t i = 0; i < n && c.st == VG_OK; i++)
         crs_collect_tx(&c, bufs[i], lens[i]);
-    for (size_t i = 0; i < n && st == VG_OK && c.st == VG_OK; i++) {
-        const char *base = strrchr(paths[i], '/');
-        crs_file_setup(&c, base ? base + 1 : paths[i]);
+    for (size_t i = 0; i < n && c.st == VG_OK; i++) {
+        const char *base = strrchr(names[i], '/');
+        crs_file_setup(&c, base ? base + 1 : names[i]);
         crs_translate_file(&c, bufs[i], lens[i]);
     }
-    if (st == VG_OK && (c.st != VG_OK || imp->yaml.err != VG_OK)) {
-        st = c.st != VG_OK ? c.st : imp->yaml.err;
-        vg_error_set(err, st, NULL, 0, "CRS import: %s", vg_strerror(st));
+    vg_status st = c.st != VG_OK ? c.st : imp->yaml.err;
+    crs_ctx_fini(&c);
+    if (st != VG_OK) {
+        vg_ruleset_truncate(rs, before);
+        vg_ruleset_free(scratch);
+        vg_crs_import_free(imp);
+        return vg_error_set(err, st, src, 0, "CRS import: %s", vg_strerror(st));
     }
+    vg_ruleset_free(scratch);
+    crs_finish(imp);
+    *out = imp;
+    return VG_OK;
+}
+
+/* Reads the files (paths) and runs the import over them. */
+static vg_status crs_import_files(struct vg_ruleset *rs, char **paths, size_t n,
+                                  const char *data_dir, struct vg_crs_import **out,
+                                  struct vg_error *err)
+{
+    uint8_t **bufs = vg_calloc(n ? n : 1, sizeof *bufs);
+    size_t *lens = vg_calloc(n ? n : 1, sizeof *lens);
+    vg_status st = bufs && lens ? VG_OK : vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
+    for (size_t i = 0; i < n && st == VG_OK; i++)
+        st = crs_read_file(paths[i], &bufs[i], &lens[i], err);
+    if (st == VG_OK)
+        st = crs_import_bufs(rs, (const char *const *)paths, (const uint8_t *const *)bufs, lens,
+                             n, data_dir, NULL, out, err);
     for (size_t i = 0; bufs && i < n; i++)
         vg_free(bufs[i]);
     vg_free(bufs);
     vg_free(lens);
-    crs_ctx_fini(&c);
-    if (st != VG_OK)
-        vg_ruleset_truncate(rs, before);
-    vg_ruleset_free(scratch);
-    if (st != VG_OK) {
-        vg_crs_import_free(imp);
-        return st;
-    }
-    crs_finish(imp);
-    *out = imp;
-    return VG_OK;
+    return st;
 }
 
 vg_status vg_crs_import_buf(struct vg_ruleset *rs, const uint8_t *buf, size_t n,
@@ -2115,44 +2126,9 @@ vg_status vg_crs_import_buf(struct vg_ruleset *rs, const uint8_t *buf, size_t n,
     if (n > VG_CRS_FILE_MAX)
         return vg_error_set(err, VG_E_LIMIT, file_name, 0, "%s: larger than %zu bytes", file_name,
                             VG_CRS_FILE_MAX);
-    struct vg_crs_import *imp = NULL;
-    if (crs_import_new(&imp) != VG_OK)
-        return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
-    struct vg_ruleset *scratch = NULL;
-    if (!rs) {
-        if (vg_ruleset_new(&scratch) != VG_OK) {
-            vg_crs_import_free(imp);
-            return vg_error_set(err, VG_E_NOMEM, NULL, 0, "out of memory");
-        }
-        rs = scratch;
-    }
-    size_t before = vg_ruleset_count(rs);
-    struct crs_ctx c;
-    memset(&c, 0, sizeof c);
-    c.imp = imp;
-    c.rs = rs;
-    c.data_dir = data_dir;
-    vg_arena_init(&c.arena, 65536, (size_t)64 << 20);
     static const uint8_t empty[1] = {0};
     const uint8_t *p = buf ? buf : empty;
-    crs_collect_tx(&c, p, n);
-    const char *base = strrchr(file_name, '/');
-    if (c.st == VG_OK) {
-        crs_file_setup(&c, base ? base + 1 : file_name);
-        crs_translate_file(&c, p, n);
-    }
-    vg_status st = c.st != VG_OK ? c.st : imp->yaml.err;
-    crs_ctx_fini(&c);
-    if (st != VG_OK) {
-        vg_ruleset_truncate(rs, before);
-        vg_ruleset_free(scratch);
-        vg_crs_import_free(imp);
-        return vg_error_set(err, st, file_name, 0, "CRS import: %s", vg_strerror(st));
-    }
-    vg_ruleset_free(scratch);
-    crs_finish(imp);
-    *out = imp;
-    return VG_OK;
+    return crs_import_bufs(rs, &file_name, &p, &n, 1, data_dir, file_name, out, err);
 }
 
 vg_status vg_crs_import_path(struct vg_ruleset *rs, const char *path, struct vg_crs_import **out,
