@@ -30,6 +30,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "behave/behave_int.h"
@@ -613,30 +614,55 @@ static void slots_remove(struct vg_behave *b, uint32_t id)
     }
 }
 
+/*
+ * Intrusive lists of pool elements by last use, oldest first (ids; 0: none): each element keeps
+ * `uint32_t prev, next` side by side at offset off; *head and *tail are the list's ends.
+ */
+static uint32_t *ilist_links(const struct pool *p, size_t off, uint32_t id)
+{
+    return (uint32_t *)((uint8_t *)pool_at(p, id) + off);
+}
+
+static void ilist_unlink(const struct pool *p, size_t off, uint32_t *head, uint32_t *tail,
+                         uint32_t id)
+{
+    uint32_t *l = ilist_links(p, off, id);
+    if (l[0])
+        ilist_links(p, off, l[0])[1] = l[1];
+    else
+        *head = l[1];
+    if (l[1])
+        ilist_links(p, off, l[1])[0] = l[0];
+    else
+        *tail = l[0];
+    l[0] = l[1] = 0;
+}
+
+static void ilist_append(const struct pool *p, size_t off, uint32_t *head, uint32_t *tail,
+                         uint32_t id)
+{
+    uint32_t *l = ilist_links(p, off, id);
+    l[0] = *tail;
+    l[1] = 0;
+    if (*tail)
+        ilist_links(p, off, *tail)[1] = id;
+    else
+        *head = id;
+    *tail = id;
+}
+
+_Static_assert(offsetof(struct src, lru_next) == offsetof(struct src, lru_prev) + 4 &&
+                   offsetof(struct fz, lru_next) == offsetof(struct fz, lru_prev) + 4,
+               "ilist links are side by side");
+
 static void lru_unlink(struct vg_behave *b, uint32_t id)
 {
-    struct src *s = S(b, id);
-    if (s->lru_prev)
-        S(b, s->lru_prev)->lru_next = s->lru_next;
-    else
-        b->lru_head = s->lru_next;
-    if (s->lru_next)
-        S(b, s->lru_next)->lru_prev = s->lru_prev;
-    else
-        b->lru_tail = s->lru_prev;
-    s->lru_prev = s->lru_next = 0;
+    ilist_unlink(&b->srcs, offsetof(struct src, lru_prev), &b->lru_head, &b->lru_tail, id);
 }
 
 static void lru_append(struct vg_behave *b, uint32_t id)
 {
-    struct src *s = S(b, id);
-    s->lru_prev = b->lru_tail;
-    s->lru_next = 0;
-    if (b->lru_tail)
-        S(b, b->lru_tail)->lru_next = id;
-    else
-        b->lru_head = id;
-    b->lru_tail = id;
+    ilist_append(&b->srcs, offsetof(struct src, lru_prev), &b->lru_head, &b->lru_tail, id);
 }
 
 /* ---- held requests ------------------------------------------------------------------------------ */
@@ -1719,28 +1745,12 @@ static struct fz *F(const struct vg_behave *b, uint32_t id)
 
 static void fz_lru_unlink(struct vg_behave *b, uint32_t id)
 {
-    struct fz *f = F(b, id);
-    if (f->lru_prev)
-        F(b, f->lru_prev)->lru_next = f->lru_next;
-    else
-        b->fz_head = f->lru_next;
-    if (f->lru_next)
-        F(b, f->lru_next)->lru_prev = f->lru_prev;
-    else
-        b->fz_tail = f->lru_prev;
-    f->lru_prev = f->lru_next = 0;
+    ilist_unlink(&b->fzs, offsetof(struct fz, lru_prev), &b->fz_head, &b->fz_tail, id);
 }
 
 static void fz_lru_append(struct vg_behave *b, uint32_t id)
 {
-    struct fz *f = F(b, id);
-    f->lru_prev = b->fz_tail;
-    f->lru_next = 0;
-    if (b->fz_tail)
-        F(b, b->fz_tail)->lru_next = id;
-    else
-        b->fz_head = id;
-    b->fz_tail = id;
+    ilist_append(&b->fzs, offsetof(struct fz, lru_prev), &b->fz_head, &b->fz_tail, id);
 }
 
 /* The sweep state of a source (created on first use); 0 when out of memory. */
