@@ -27,6 +27,8 @@ void *vg_calloc(size_t count, size_t size)
     if (size && count > SIZE_MAX / size)
         return NULL;
     size_t n = count * size;
+    if (!vg_thread_alloc)
+        return calloc(n ? n : 1, 1); /* large blocks come zeroed from the kernel, untouched */
     void *p = vg_malloc(n);
     if (p)
         memset(p, 0, n ? n : 1);

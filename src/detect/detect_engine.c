@@ -44,9 +44,11 @@
  * thread owns a vg_detect_scratch; once a scratch has grown to the longest request seen,
  * vg_detect_request allocates nothing.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -244,11 +246,11 @@ static void vg_free_groups(struct vg_detector *det)
  * AddressSanitizer), far more than scanning a small log. A compiled database depends only on
  * the expressions, their flags and ids, the Vectorscan version and the CPU features, so it is
  * serialized into the cache directory under the SHA-256 of exactly those, and read back on the
- * next start. The file holds the SHA-256 of its payload first: a truncated or corrupted file is
- * ignored (and rewritten), never deserialized. The cache is an optimization only: every failure
+ * next start. The file holds the BLAKE2b-256 of its payload first (faster than SHA-256 over tens
+ * of MiB): a truncated or corrupted file is ignored (and rewritten), never deserialized. The cache is an optimization only: every failure
  * falls back to compiling.
  */
-#define VG_HSDB_MAGIC "vigil-hsdb-1"
+#define VG_HSDB_MAGIC "vigil-hsdb-2"
 
 static void vg_hsdb_key(const char **exprs, const unsigned *flags, const unsigned *ids,
                         unsigned k, char hex[65])
@@ -272,32 +274,60 @@ static void vg_hsdb_key(const char **exprs, const unsigned *flags, const unsigne
     sodium_bin2hex(hex, 65, out, sizeof out);
 }
 
+/*
+ * Memory for a database of n bytes. Performance note: the databases with the imported rule sets
+ * are tens of MiB that every scan reads at random places; memory of 2 MiB or more is aligned and
+ * advised onto huge pages (fewer page faults at start, fewer TLB misses while scanning). Freed by
+ * hs_free_database: Vectorscan's allocator is the C library's (vigil never sets another).
+ */
+static void *vg_hsdb_mem(size_t n)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (n < huge)
+        return malloc(n);
+    void *p = NULL;
+    size_t rounded = (n + huge - 1) & ~(huge - 1);
+    if (posix_memalign(&p, huge, rounded) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
 static hs_database_t *vg_hsdb_load(const char *dir, const char *key)
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s.hsdb", dir, key) >= sizeof path)
         return NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return NULL;
+    struct stat st;
     hs_database_t *db = NULL;
-    uint8_t *buf = NULL;
-    long len = -1;
-    if (fseek(f, 0, SEEK_END) == 0)
-        len = ftell(f);
-    if (len > 32 && len < (64L << 20) && fseek(f, 0, SEEK_SET) == 0) {
-        buf = vg_malloc((size_t)len);
-        if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) {
+    if (fstat(fd, &st) == 0 && st.st_size > 32 && st.st_size < (64L << 20)) {
+        size_t len = (size_t)st.st_size;
+        /* Performance note: mapped, not read: the checksum and Vectorscan read the page cache
+           in place. */
+        const uint8_t *buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (buf != MAP_FAILED) {
             uint8_t sum[32];
-            crypto_hash_sha256(sum, buf + 32, (unsigned long long)len - 32);
+            size_t n = 0;
+            crypto_generichash(sum, sizeof sum, buf + 32, len - 32, NULL, 0);
             if (sodium_memcmp(sum, buf, 32) == 0 &&
-                hs_deserialize_database((const char *)buf + 32, (size_t)len - 32, &db) !=
-                    HS_SUCCESS)
-                db = NULL;
+                hs_serialized_database_size((const char *)buf + 32, len - 32, &n) ==
+                    HS_SUCCESS) {
+                void *mem = vg_hsdb_mem(n);
+                if (mem && hs_deserialize_database_at((const char *)buf + 32, len - 32,
+                                                      (hs_database_t *)mem) == HS_SUCCESS)
+                    db = (hs_database_t *)mem;
+                else
+                    free(mem);
+            }
+            munmap((void *)buf, len);
         }
     }
-    vg_free(buf);
-    fclose(f);
+    close(fd);
     return db;
 }
 
@@ -309,7 +339,7 @@ static void vg_hsdb_store(const char *dir, const char *key, const hs_database_t 
         return;
     char path[4096], tmp[4200];
     uint8_t sum[32];
-    crypto_hash_sha256(sum, (const uint8_t *)bytes, n);
+    crypto_generichash(sum, sizeof sum, (const uint8_t *)bytes, n, NULL, 0);
     if ((size_t)snprintf(path, sizeof path, "%s/%s.hsdb", dir, key) < sizeof path &&
         (size_t)snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) < sizeof tmp) {
         (void)mkdir(dir, 0700);
