@@ -3,12 +3,14 @@
  * fuzz_rules_yaml.c: libFuzzer target for the rule-file loader and the rule compiler. The input
  * is loaded as a YAML rule file; when it loads, it is compiled (paranoia 4) and one fixed request
  * runs through the detector, with spans and the rules' own examples. The input is also loaded as
- * an allowlist (--allow). Invariant checked: no crash,
- * no leak, no read outside the input, and a verdict consistent with its hits.
+ * an allowlist (--allow). Invariants checked: no crash, no leak, no read outside the input, a
+ * verdict consistent with its hits, and the same verdict when the request runs again on the
+ * same scratch (through its memos).
  *
  * Inputs are capped (size and rule count) so that one execution stays fast: the loader's own
  * limits are far larger and are covered by the unit tests.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_request(const struct vg_detector *det, struct vg_detect_scratch *s)
+/* The parts of a verdict that must not depend on the scratch's memos. */
+struct seen {
+    int score;
+    unsigned n_hits, decode_flags;
+    uint32_t rule[VG_MAX_HITS];
+    size_t start[VG_MAX_HITS], end[VG_MAX_HITS], subject_n[VG_MAX_HITS];
+};
+
+static void check_request(const struct vg_detector *det, struct vg_detect_scratch *s,
+                          struct seen *seen, bool again)
 {
     static const char line[] =
         "GET /search.php?q=1%27+or+%271%27%3D%271&x=%3Cscript%3Ealert(1)%3C/script%3E"
@@ -54,7 +65,23 @@ static void check_request(const struct vg_detector *det, struct vg_detect_scratc
         if (!vg_detector_rule(det, h->rule) || h->match_start > h->match_end ||
             h->match_end > h->subject.n)
             abort();
+    }    /* the same request again on the same scratch (through its request memo): the same verdict */
+    if (again && (v.score != seen->score || v.n_hits != seen->n_hits ||
+                  v.decode_flags != seen->decode_flags))
+        abort();
+    for (unsigned k = 0; k < v.n_hits; k++) {
+        const struct vg_hit *h = &v.hits[k];
+        if (again && (h->rule != seen->rule[k] || h->match_start != seen->start[k] ||
+                      h->match_end != seen->end[k] || h->subject.n != seen->subject_n[k]))
+            abort();
+        seen->rule[k] = h->rule;
+        seen->start[k] = h->match_start;
+        seen->end[k] = h->match_end;
+        seen->subject_n[k] = h->subject.n;
     }
+    seen->score = v.score;
+    seen->n_hits = v.n_hits;
+    seen->decode_flags = v.decode_flags;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -88,8 +115,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0; /* rs consumed */
     struct vg_detect_scratch *s;
     if (vg_detect_scratch_new(det, &s) == VG_OK) {
-        check_request(det, s);
-        check_request(det, s); /* the second time through the memo */
+        struct seen seen;
+        check_request(det, s, &seen, false);
+        check_request(det, s, &seen, true); /* the second time through the memos */
         vg_detect_scratch_free(s);
     }
     size_t checked, failed;

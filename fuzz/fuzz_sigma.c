@@ -6,10 +6,12 @@
  * emitted text is printable ASCII (plus newlines); every rule is either translated or skipped
  * with a reason; the emitted text always loads (a translation the native loader refuses is a
  * translator bug), with as many native rules as the result says, ids in the reserved range and
- * the author kept; a verdict consistent with its hits.
+ * the author kept; a verdict consistent with its hits, and the same verdict when the request
+ * runs again on the same scratch (through its memos).
  *
  * Inputs are capped so that one execution stays fast (the translator's own limits are larger).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_request(const struct vg_detector *det, struct vg_detect_scratch *s)
+/* The parts of a verdict that must not depend on the scratch's memos. */
+struct seen {
+    int score;
+    unsigned n_hits, decode_flags;
+    uint32_t rule[VG_MAX_HITS];
+    size_t start[VG_MAX_HITS], end[VG_MAX_HITS], subject_n[VG_MAX_HITS];
+};
+
+static void check_request(const struct vg_detector *det, struct vg_detect_scratch *s,
+                          struct seen *seen, bool again)
 {
     static const char line[] =
         "203.0.113.7 - - [05/Aug/2026:10:00:00 +0000] \"POST /ecp/x.aspx?cmd=read&q=%24%7Bjndi:"
@@ -44,7 +55,23 @@ static void check_request(const struct vg_detector *det, struct vg_detect_scratc
         abort();
     for (unsigned k = 0; k < v.n_hits; k++)
         if (!vg_detector_rule(det, v.hits[k].rule) || v.hits[k].match_end > v.hits[k].subject.n)
+            abort();    /* the same request again on the same scratch (through its request memo): the same verdict */
+    if (again && (v.score != seen->score || v.n_hits != seen->n_hits ||
+                  v.decode_flags != seen->decode_flags))
+        abort();
+    for (unsigned k = 0; k < v.n_hits; k++) {
+        const struct vg_hit *h = &v.hits[k];
+        if (again && (h->rule != seen->rule[k] || h->match_start != seen->start[k] ||
+                      h->match_end != seen->end[k] || h->subject.n != seen->subject_n[k]))
             abort();
+        seen->rule[k] = h->rule;
+        seen->start[k] = h->match_start;
+        seen->end[k] = h->match_end;
+        seen->subject_n[k] = h->subject.n;
+    }
+    seen->score = v.score;
+    seen->n_hits = v.n_hits;
+    seen->decode_flags = v.decode_flags;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -97,7 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0; /* rs consumed */
     struct vg_detect_scratch *s;
     if (vg_detect_scratch_new(det, &s) == VG_OK) {
-        check_request(det, s);
+        struct seen seen;
+        check_request(det, s, &seen, false);
+        check_request(det, s, &seen, true); /* the second time through the memos */
         vg_detect_scratch_free(s);
     }
     vg_detector_free(det);

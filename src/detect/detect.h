@@ -9,8 +9,9 @@
  * chains, the operators beyond regex/sqli/xss, negate, chain, exclude, the fields added with it;
  * docs/rules.md) run in a second engine (detect_lang.c) with one database per distinct chain.
  * Allowlists (vg_allowlist) drop hits before scoring. Each worker thread owns a vg_detect_scratch (cloned
- * Vectorscan scratch, PCRE2 match data, decode buffers); nothing is allocated per request once
- * the scratch has grown to the longest line seen.
+ * Vectorscan scratch, PCRE2 match data, decode buffers, the request memo that gives a repeated
+ * request its verdict back); nothing is allocated per request once the scratch has grown to the
+ * longest line seen and its memo to its largest size.
  *
  * Usage:
  *     struct vg_ruleset *rs; vg_ruleset_new(&rs);
@@ -300,7 +301,8 @@ struct vg_verdict {
     unsigned decode_flags;      /* VG_DEC_* seen while decoding the request's fields */
     unsigned n_hits;
     bool hits_truncated;        /* more than VG_MAX_HITS rules fired (all are scored) */
-    struct vg_hit hits[VG_MAX_HITS]; /* in rule index order */
+    struct vg_hit hits[VG_MAX_HITS]; /* [0, n_hits), in rule index order (the slots past
+                                        n_hits and n_allowed are not written) */
     unsigned n_allowed;         /* hits an allowlist entry dropped (not scored; first
                                    VG_MAX_ALLOWED kept, with .allow set) */
     struct vg_hit allowed[VG_MAX_ALLOWED];
@@ -323,6 +325,8 @@ vg_status vg_allowlist_load_path(struct vg_allowlist **al, const char *path,
                                  struct vg_error *err);
 void vg_allowlist_free(struct vg_allowlist *al);
 size_t vg_allowlist_count(const struct vg_allowlist *al);
+/* True when some entry allows by source address (its verdicts depend on the client). */
+bool vg_allowlist_by_source(const struct vg_allowlist *al);
 /* Entry i's reason and "file:line" (borrowed); NULL when out of range. */
 const char *vg_allowlist_reason(const struct vg_allowlist *al, size_t i);
 const char *vg_allowlist_source(const struct vg_allowlist *al, size_t i);
@@ -337,7 +341,9 @@ const struct vg_allowlist *vg_detector_allowlist(const struct vg_detector *det);
 /*
  * One view the extended engine computed for the last request (for explanations): the field,
  * the instance name (argument, cookie or header name; may be empty), the view's name and
- * bytes (borrowed from s until the next vg_detect_request). Returns false past the last.
+ * bytes (borrowed from s until the next vg_detect_request). Returns false past the last, and
+ * for every i when the request memo gave the verdict (a repeated request on a scratch that saw
+ * it before: explanations use a fresh scratch).
  */
 bool vg_detect_view(const struct vg_detect_scratch *s, size_t i, enum vg_field *field,
                     struct vg_str *name, const char **view, struct vg_str *bytes);

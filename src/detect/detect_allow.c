@@ -86,6 +86,14 @@ size_t vg_allowlist_count(const struct vg_allowlist *al)
     return al ? al->n : 0;
 }
 
+bool vg_allowlist_by_source(const struct vg_allowlist *al)
+{
+    for (size_t i = 0; al && i < al->n; i++)
+        if (al->e[i].n_nets)
+            return true;
+    return false;
+}
+
 const char *vg_allowlist_reason(const struct vg_allowlist *al, size_t i)
 {
     return al && i < al->n ? al->e[i].reason : NULL;

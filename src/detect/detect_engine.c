@@ -41,8 +41,9 @@
  * `group`, per class). The structures shared with detect_lang.c live in detect_int.h.
  *
  * Invariants: the detector is immutable after vg_detector_new and shared by threads; each
- * thread owns a vg_detect_scratch; once a scratch has grown to the longest request seen,
- * vg_detect_request allocates nothing.
+ * thread owns a vg_detect_scratch; once a scratch has grown to the longest request seen (and
+ * its request memo to its largest size), vg_detect_request allocates nothing. A request seen
+ * before on the same scratch gets its remembered verdict (the request memo, below).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -844,6 +845,405 @@ const char *vg_detector_hash(const struct vg_detector *det)
     return det->hash;
 }
 
+/* ---- the request memo -------------------------------------------------------------------- */
+
+/*
+ * Performance note (the request memo): access logs repeat whole requests - the same page, user
+ * agent and referer from feeds, monitors, crawlers and returning visitors, the same probes from
+ * scanners - and a request's verdict depends on nothing but the request fields the rules read:
+ * method, path, query, target, protocol, request line, user agent, referer, host, cookie, body,
+ * content type, logged headers, the escape and request-line flags, and the status when a rule
+ * reads it. Together they are its key; a request whose key the memo holds gets the remembered
+ * verdict and skips both engines. Allowlists drop hits only after they are found
+ * (vg_record_hit): a verdict with no hit and no allowed hit is the same whatever the client
+ * address and is always remembered (as its decode flags alone); a verdict with hits is
+ * remembered when no hit was allowed and no allowlist entry names sources. Not used when a rule
+ * reads the whole log line (it differs every line).
+ *
+ * Keys are not stored: a slot holds the key's 128-bit SipHash-2-4 (libsodium) under a secret
+ * key drawn at random per scratch. Security note: a request is taken for a remembered one only
+ * when its 128-bit keyed hash equals that one's; without the secret key an attacker cannot aim
+ * at a collision, and by chance it happens less than once in 2^100 requests. Sets of four ways;
+ * the way written longest ago is replaced.
+ *
+ * A verdict with hits is a record in a ring of VG_RMEMO_RING bytes (oldest overwritten first):
+ * its scores and hits, each hit's name, subject and note either as a place in one of the key's
+ * fields (the same bytes in every request with that key) or copied into the record. A record
+ * is still there while the ring's end plus the room of one record (where a record that turns
+ * out too long has been partly written) is less than VG_RMEMO_RING bytes past its start; a
+ * replayed verdict borrows from it until the next vg_detect_request, as a computed one borrows
+ * from the scratch.
+ */
+#define VG_RMEMO_WAYS 4u
+#define VG_RMEMO_SETS0 (1u << 8)              /* sets at first; doubled when a quarter full */
+#define VG_RMEMO_SETS (1u << 16)              /* ... up to 262,144 slots of 32 bytes (8 MiB) */
+#define VG_RMEMO_MAXKEY 4096u                 /* longer requests are not remembered */
+#define VG_RMEMO_RING ((uint64_t)16 << 20)    /* bytes of verdicts with hits */
+#define VG_RMEMO_MAXREC (16u << 10)           /* longer records are not kept */
+#define VG_RKEY_FIELDS (12 + 2 * VG_REQ_MAX_HEADERS)
+
+struct vg_rslot {
+    uint64_t h[2];   /* the key's keyed hash (h[0] | 1; 0: empty) */
+    uint64_t rec;    /* 0: no hit; else 1 + the absolute ring position of the verdict */
+    uint32_t flags;  /* the request's decode flags */
+    uint32_t age;    /* when written (rm->clock) */
+};
+
+/* Where a string of a remembered hit is: NULL, in key field `field` at off, or in the record's
+   bytes at off. */
+enum { VG_RREF_NULL, VG_RREF_FIELD, VG_RREF_OWN };
+struct vg_rref {
+    uint8_t kind;
+    uint8_t field;
+    uint32_t off;
+    uint32_t n;
+};
+
+struct vg_rhit {
+    uint32_t rule;
+    uint32_t field;      /* enum vg_field */
+    uint32_t transform;  /* enum vg_transform */
+    size_t match_start, match_end;
+    const char *view;    /* borrowed from the detector, which outlives the scratch */
+    struct vg_rref name, subject, note;
+};
+
+struct vg_rrec {
+    uint32_t len;        /* of the whole record, a multiple of 8 */
+    uint32_t n_hits;
+    int score;
+    int class_scores[VG_CLASS_COUNT];
+    uint32_t classes;
+    bool truncated;
+    struct vg_rhit hit[]; /* n_hits, then the copied bytes */
+};
+
+struct vg_rmemo {
+    struct vg_rslot *slot;  /* n_sets * VG_RMEMO_WAYS, in mem (aligned for huge pages) */
+    void *mem;
+    size_t n_sets;
+    size_t used;            /* slots written (grows the table when half of them) */
+    uint8_t *ring;          /* VG_RMEMO_RING bytes, allocated with the first record */
+    uint64_t wpos;          /* absolute write position in the ring */
+    uint32_t clock;
+    uint64_t h[2];          /* this request's keyed hash (h[0] == 0: not rememberable) */
+    struct vg_str kf[VG_RKEY_FIELDS]; /* this request's key fields */
+    uint8_t sk[crypto_shorthash_siphashx24_KEYBYTES];
+    uint8_t key[VG_RMEMO_MAXKEY];
+};
+
+/* Appends field v to the key at k[*at]: 0 when absent ({NULL, 0}), 2 and an offset and length
+   when its bytes lie in the request line rl (already in the key), else 1, length and bytes.
+   False when the key would be longer than VG_RMEMO_MAXKEY. */
+static bool vg_rkey_put(uint8_t *k, size_t *at, struct vg_str v, struct vg_str rl)
+{
+    size_t i = *at;
+    if (!v.p) {
+        if (i + 1 > VG_RMEMO_MAXKEY)
+            return false;
+        k[i++] = 0;
+    } else if (rl.p && v.p >= rl.p && v.n <= rl.n && (size_t)(v.p - rl.p) <= rl.n - v.n) {
+        if (i + 9 > VG_RMEMO_MAXKEY)
+            return false;
+        uint32_t off = (uint32_t)(v.p - rl.p), n = (uint32_t)v.n;
+        k[i++] = 2;
+        memcpy(k + i, &off, 4);
+        memcpy(k + i + 4, &n, 4);
+        i += 8;
+    } else {
+        if (v.n > VG_RMEMO_MAXKEY || i + 5 + v.n > VG_RMEMO_MAXKEY)
+            return false;
+        uint32_t n = (uint32_t)v.n;
+        k[i++] = 1;
+        memcpy(k + i, &n, 4);
+        if (v.n)
+            memcpy(k + i + 4, v.p, v.n);
+        i += 4 + v.n;
+    }
+    *at = i;
+    return true;
+}
+
+/* The request's key fields into rm->kf and its keyed hash into rm->h (h[0] == 0: not
+   rememberable). */
+static void vg_rkey(const struct vg_detector *det, struct vg_rmemo *rm,
+                    const struct vg_request *req)
+{
+    uint8_t *k = rm->key;
+    size_t at = 0;
+    rm->h[0] = 0;
+    struct vg_str *kf = rm->kf;
+    kf[0] = req->request;
+    kf[1] = req->method;
+    kf[2] = req->target;
+    kf[3] = req->path;
+    kf[4] = req->query;
+    kf[5] = req->protocol;
+    kf[6] = req->user_agent;
+    kf[7] = req->referer;
+    kf[8] = req->host;
+    kf[9] = req->cookie;
+    kf[10] = req->body;
+    kf[11] = req->content_type;
+    unsigned nh = req->n_headers < VG_REQ_MAX_HEADERS ? req->n_headers : VG_REQ_MAX_HEADERS;
+    for (unsigned h = 0; h < VG_REQ_MAX_HEADERS; h++) {
+        const struct vg_str none = VG_STR_NULL;
+        kf[12 + 2 * h] = h < nh ? req->headers[h].name : none;
+        kf[13 + 2 * h] = h < nh ? req->headers[h].value : none;
+    }
+    const struct vg_str none = VG_STR_NULL;
+    bool ok = true;
+    for (size_t f = 0; ok && f < 12 + 2 * (size_t)nh; f++)
+        ok = vg_rkey_put(k, &at, kf[f], f == 0 || f >= 12 ? none : req->request);
+    if (!ok || at + 6 > VG_RMEMO_MAXKEY)
+        return;
+    int32_t status = (vg_xengine_fields(det->x) & (1u << VG_F_STATUS)) ? req->status : 0;
+    k[at++] = (uint8_t)nh;
+    k[at++] = (uint8_t)(req->flags & (VG_REQ_ESCAPED | VG_REQ_BAD_REQLINE));
+    memcpy(k + at, &status, 4);
+    at += 4;
+    uint8_t out[crypto_shorthash_siphashx24_BYTES];
+    crypto_shorthash_siphashx24(out, k, at, rm->sk);
+    memcpy(rm->h, out, sizeof rm->h);
+    rm->h[0] |= 1;
+}
+
+/* The slot holding rm->h, or NULL. */
+static struct vg_rslot *vg_rmemo_find(struct vg_rmemo *rm)
+{
+    struct vg_rslot *set = &rm->slot[((size_t)(rm->h[0] >> 1) & (rm->n_sets - 1)) * VG_RMEMO_WAYS];
+    for (unsigned w = 0; w < VG_RMEMO_WAYS; w++)
+        if (set[w].h[0] == rm->h[0] && set[w].h[1] == rm->h[1])
+            return &set[w];
+    return NULL;
+}
+
+/* The record of slot sl while the ring still holds it, else NULL. */
+static const struct vg_rrec *vg_rmemo_rec(const struct vg_rmemo *rm, const struct vg_rslot *sl)
+{
+    uint64_t pos = sl->rec - 1;
+    if (!rm->ring || rm->wpos + VG_RMEMO_MAXREC > pos + VG_RMEMO_RING)
+        return NULL;
+    return (const struct vg_rrec *)(rm->ring + pos % VG_RMEMO_RING);
+}
+
+static struct vg_str vg_rref_get(const struct vg_rmemo *rm, const struct vg_rrec *r,
+                                 struct vg_rref ref)
+{
+    if (ref.kind == VG_RREF_FIELD)
+        return vg_str_make(rm->kf[ref.field].p + ref.off, ref.n);
+    if (ref.kind == VG_RREF_OWN)
+        return vg_str_make((const uint8_t *)r + ref.off, ref.n);
+    const struct vg_str none = VG_STR_NULL;
+    return none;
+}
+
+/* The remembered verdict of record r into *out. */
+static void vg_rmemo_replay(const struct vg_rmemo *rm, const struct vg_rrec *r, unsigned flags,
+                            struct vg_verdict *out)
+{
+    out->score = r->score;
+    memcpy(out->class_scores, r->class_scores, sizeof out->class_scores);
+    out->classes = r->classes;
+    out->decode_flags = flags;
+    out->n_hits = r->n_hits;
+    out->hits_truncated = r->truncated;
+    for (uint32_t k = 0; k < r->n_hits; k++) {
+        const struct vg_rhit *rh = &r->hit[k];
+        struct vg_hit *h = &out->hits[k];
+        h->rule = rh->rule;
+        h->field = (enum vg_field)rh->field;
+        h->transform = (enum vg_transform)rh->transform;
+        h->name = vg_rref_get(rm, r, rh->name);
+        h->subject = vg_rref_get(rm, r, rh->subject);
+        struct vg_str note = vg_rref_get(rm, r, rh->note);
+        h->note = (const char *)note.p;
+        h->match_start = rh->match_start;
+        h->match_end = rh->match_end;
+        h->view = rh->view;
+        h->allow = -1;
+    }
+}
+
+/* Where string v of a hit is (see vg_rref), adding its bytes at rec[*own] when it is in no key
+   field (with_nul: and a NUL after them). False when the record would grow past cap. */
+static bool vg_rref_put(const struct vg_rmemo *rm, struct vg_str v, bool with_nul, uint8_t *rec,
+                        size_t *own, size_t cap, struct vg_rref *ref)
+{
+    memset(ref, 0, sizeof *ref);
+    if (!v.p)
+        return true;
+    for (size_t f = 0; f < VG_RKEY_FIELDS && !with_nul; f++) {
+        struct vg_str k = rm->kf[f];
+        if (k.p && v.p >= k.p && v.n <= k.n && (size_t)(v.p - k.p) <= k.n - v.n) {
+            ref->kind = VG_RREF_FIELD;
+            ref->field = (uint8_t)f;
+            ref->off = (uint32_t)(v.p - k.p);
+            ref->n = (uint32_t)v.n;
+            return true;
+        }
+    }
+    size_t need = v.n + (with_nul ? 1 : 0);
+    if (need > cap - *own)
+        return false;
+    memcpy(rec + *own, v.p, v.n);
+    if (with_nul)
+        rec[*own + v.n] = 0;
+    ref->kind = VG_RREF_OWN;
+    ref->off = (uint32_t)*own;
+    ref->n = (uint32_t)v.n;
+    *own += need;
+    return true;
+}
+
+/* Writes verdict v as a record at the ring's end; its absolute position + 1, or 0 when it does
+   not fit a record (or memory is short). */
+static uint64_t vg_rmemo_put_rec(struct vg_rmemo *rm, const struct vg_verdict *v)
+{
+    size_t head = sizeof(struct vg_rrec) + v->n_hits * sizeof(struct vg_rhit);
+    if (head > VG_RMEMO_MAXREC)
+        return 0;
+    if (!rm->ring && !(rm->ring = vg_malloc((size_t)VG_RMEMO_RING)))
+        return 0;
+    uint64_t room = VG_RMEMO_RING - rm->wpos % VG_RMEMO_RING;
+    if (room < VG_RMEMO_MAXREC)
+        rm->wpos += room; /* a record never wraps */
+    uint8_t *p = rm->ring + rm->wpos % VG_RMEMO_RING;
+    struct vg_rrec *r = (struct vg_rrec *)p;
+    size_t own = head;
+    for (unsigned k = 0; k < v->n_hits; k++) {
+        const struct vg_hit *h = &v->hits[k];
+        struct vg_rhit *rh = &r->hit[k];
+        rh->rule = h->rule;
+        rh->field = (uint32_t)h->field;
+        rh->transform = (uint32_t)h->transform;
+        rh->match_start = h->match_start;
+        rh->match_end = h->match_end;
+        rh->view = h->view;
+        struct vg_str note = h->note ? vg_str_make(h->note, strlen(h->note)) : (struct vg_str)VG_STR_NULL;
+        if (!vg_rref_put(rm, h->name, false, p, &own, VG_RMEMO_MAXREC, &rh->name) ||
+            !vg_rref_put(rm, h->subject, false, p, &own, VG_RMEMO_MAXREC, &rh->subject) ||
+            !vg_rref_put(rm, note, true, p, &own, VG_RMEMO_MAXREC, &rh->note))
+            return 0; /* nothing was committed: the ring's end has not moved */
+    }
+    r->n_hits = v->n_hits;
+    r->score = v->score;
+    memcpy(r->class_scores, v->class_scores, sizeof r->class_scores);
+    r->classes = v->classes;
+    r->truncated = v->hits_truncated;
+    r->len = (uint32_t)((own + 7) & ~(size_t)7);
+    uint64_t at = rm->wpos;
+    rm->wpos += r->len;
+    return at + 1;
+}
+
+/* Writes slot v into table t of n_sets sets (in the way of its set written longest ago). */
+static void vg_rslot_put(struct vg_rslot *t, size_t n_sets, uint32_t clock,
+                         const struct vg_rslot *v, bool *was_empty)
+{
+    struct vg_rslot *set = &t[((size_t)(v->h[0] >> 1) & (n_sets - 1)) * VG_RMEMO_WAYS];
+    struct vg_rslot *old = &set[0];
+    for (unsigned w = 0; w < VG_RMEMO_WAYS && old->h[0]; w++)
+        if (!set[w].h[0] || (uint32_t)(clock - set[w].age) > (uint32_t)(clock - old->age))
+            old = &set[w];
+    *was_empty = old->h[0] == 0;
+    *old = *v;
+}
+
+/* A zeroed table of n_sets sets: its memory into *mem, the aligned table returned. */
+static struct vg_rslot *vg_rmemo_table(size_t n_sets, void **mem)
+{
+    size_t bytes = n_sets * VG_RMEMO_WAYS * sizeof(struct vg_rslot), huge = (size_t)2 << 20;
+    if (bytes < huge) {
+        *mem = vg_calloc(1, bytes);
+        return *mem;
+    }
+    /* Performance note: every lookup lands in a random place of the table; on huge pages it
+       costs a cache miss instead of a cache miss and a TLB miss. */
+    *mem = vg_calloc(1, bytes + huge);
+    if (!*mem)
+        return NULL;
+    struct vg_rslot *t = (struct vg_rslot *)(((uintptr_t)*mem + huge - 1) & ~(uintptr_t)(huge - 1));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(t, bytes, MADV_HUGEPAGE);
+#endif
+    return t;
+}
+
+/* Doubles the table (keeping what it holds); false when memory is short (it stays as is). */
+static bool vg_rmemo_grow(struct vg_rmemo *rm)
+{
+    size_t n = rm->n_sets * 2;
+    void *mem;
+    struct vg_rslot *t = vg_rmemo_table(n, &mem);
+    if (!t)
+        return false;
+    size_t used = 0;
+    for (size_t i = 0; i < rm->n_sets * VG_RMEMO_WAYS; i++) {
+        bool was_empty;
+        if (!rm->slot[i].h[0])
+            continue;
+        vg_rslot_put(t, n, rm->clock, &rm->slot[i], &was_empty);
+        used += was_empty;
+    }
+    vg_free(rm->mem);
+    rm->mem = mem;
+    rm->slot = t;
+    rm->n_sets = n;
+    rm->used = used;
+    return true;
+}
+
+/* Remembers verdict v (see the note) under rm->h. */
+static void vg_rmemo_keep(struct vg_rmemo *rm, const struct vg_verdict *v)
+{
+    uint64_t rec = 0;
+    if (v->n_hits && !(rec = vg_rmemo_put_rec(rm, v)))
+        return;
+    if (rm->n_sets < VG_RMEMO_SETS && rm->used * 4 >= rm->n_sets * VG_RMEMO_WAYS)
+        (void)vg_rmemo_grow(rm);
+    struct vg_rslot sl = {{rm->h[0], rm->h[1]}, rec, v->decode_flags, rm->clock++};
+    bool was_empty;
+    vg_rslot_put(rm->slot, rm->n_sets, rm->clock, &sl, &was_empty);
+    rm->used += was_empty;
+}
+
+/* The scratch's memo, made on first use; NULL when memory is short (the memo is skipped). */
+static struct vg_rmemo *vg_rmemo_get(struct vg_detect_scratch *s)
+{
+    if (s->rm)
+        return s->rm;
+    if (sodium_init() < 0)
+        return NULL;
+    struct vg_rmemo *rm = vg_malloc(sizeof(*rm));
+    if (!rm)
+        return NULL;
+    rm->n_sets = VG_RMEMO_SETS0;
+    rm->used = 0;
+    rm->slot = vg_rmemo_table(rm->n_sets, &rm->mem);
+    if (!rm->slot) {
+        vg_free(rm);
+        return NULL;
+    }
+    rm->ring = NULL;
+    rm->wpos = 0;
+    rm->clock = 0;
+    rm->h[0] = rm->h[1] = 0;
+    randombytes_buf(rm->sk, sizeof rm->sk);
+    s->rm = rm;
+    return rm;
+}
+
+static void vg_rmemo_free(struct vg_rmemo *rm)
+{
+    if (!rm)
+        return;
+    sodium_memzero(rm->sk, sizeof rm->sk);
+    vg_free(rm->mem);
+    vg_free(rm->ring);
+    vg_free(rm);
+}
+
 /* ---- scratch ----------------------------------------------------------------------------- */
 
 /*
@@ -906,6 +1306,7 @@ void vg_detect_scratch_free(struct vg_detect_scratch *s)
     vg_free(s->cmemo);
     vg_free(s->notes);
     vg_xscratch_free(s->x);
+    vg_rmemo_free(s->rm);
     vg_free(s->dec);
     vg_free(s->tmp);
     vg_free(s);
@@ -1418,6 +1819,26 @@ vg_status vg_detect_request(const struct vg_detector *det, struct vg_detect_scra
         return VG_E_INVAL;
     }
 
+    /* the request memo (see its note) */
+    struct vg_rmemo *rm = NULL;
+    if (!s->memo_off && !(vg_xengine_fields(det->x) & (1u << VG_F_LINE)) &&
+        (rm = vg_rmemo_get(s)) != NULL) {
+        vg_rkey(det, rm, req);
+        struct vg_rslot *sl = rm->h[0] ? vg_rmemo_find(rm) : NULL;
+        const struct vg_rrec *r = sl && sl->rec ? vg_rmemo_rec(rm, sl) : NULL;
+        if (sl && sl->rec && !r) {
+            sl->h[0] = sl->h[1] = 0; /* its record was overwritten */
+        } else if (sl) {
+            if (r)
+                vg_rmemo_replay(rm, r, sl->flags, out);
+            else
+                out->decode_flags = sl->flags;
+            s->replayed = true;
+            return VG_OK;
+        }
+    }
+    s->replayed = false;
+
     bool body_form = req->body.n && vg_is_form(req->content_type);
     /* Room for every decoded view: each is at most as long as its raw field; query and form
        body are decoded whole and again per argument. */
@@ -1488,17 +1909,16 @@ vg_status vg_detect_request(const struct vg_detector *det, struct vg_detect_scra
     out->n_allowed = s->n_allowed < VG_MAX_ALLOWED ? s->n_allowed : VG_MAX_ALLOWED;
     if (out->n_allowed)
         memcpy(out->allowed, s->allowed, out->n_allowed * sizeof(*out->allowed));
-    memset(out->allowed + out->n_allowed, 0,
-           (VG_MAX_ALLOWED - out->n_allowed) * sizeof(*out->allowed));
     vg_score_rules(det, s->hits, s->n_hits, &out->score, out->class_scores, &out->classes);
     size_t keep = s->n_hits < VG_MAX_HITS ? s->n_hits : VG_MAX_HITS;
     if (keep)
         memcpy(out->hits, s->hits, keep * sizeof(*s->hits));
-    /* The unused slots are cleared too, so that *out never holds stale views. */
-    memset(out->hits + keep, 0, (VG_MAX_HITS - keep) * sizeof(*out->hits));
     out->n_hits = (unsigned)keep;
     out->hits_truncated = s->n_hits > VG_MAX_HITS;
     out->decode_flags = s->dec_flags;
+    if (rm && rm->h[0] && s->n_allowed == 0 &&
+        (s->n_hits == 0 || !vg_allowlist_by_source(det->allow)))
+        vg_rmemo_keep(rm, out);
     return VG_OK;
 }
 
@@ -1591,6 +2011,7 @@ vg_status vg_detector_check_examples(const struct vg_detector *det,
     vg_status st = vg_detect_scratch_new(det, &s);
     if (st != VG_OK)
         return st;
+    s->memo_off = true; /* an example's rule is known fired from s->fired, which a memo skips */
     struct vg_verdict *v = vg_malloc(sizeof(*v));
     struct vg_buf line;
     vg_buf_init(&line, 1u << 20);

@@ -183,6 +183,9 @@ struct vg_detect_scratch {
     struct vg_hit allowed[VG_MAX_ALLOWED]; /* hits an allowlist dropped, this request */
     unsigned n_allowed;
     struct vg_hit allow_sink;  /* where allowed hits beyond VG_MAX_ALLOWED are written */
+    struct vg_rmemo *rm;       /* the request memo (detect_engine.c); NULL until first used */
+    bool replayed;             /* the last request's verdict came from the request memo */
+    bool memo_off;             /* never use the request memo (rule examples read s->fired) */
 };
 
 /* Context of one hs_scan call. Performance note: the callback only filters and records; it
@@ -231,6 +234,8 @@ vg_status vg_xscratch_new(const struct vg_detector *det, struct vg_xscratch **ou
 void vg_xscratch_free(struct vg_xscratch *xs);
 /* Runs the extended rules over s->req (after the fast engine). */
 vg_status vg_xengine_run(struct vg_detect_scratch *s);
+/* The fields (bits 1u << enum vg_field) any condition of x reads. */
+uint32_t vg_xengine_fields(const struct vg_xengine *x);
 /* The chain text of rule's own condition ("" when it is not an extended rule). */
 const char *vg_xengine_rule_view(const struct vg_detector *det, uint32_t rule);
 /* Chain text of a hit's view ("urlDecodeUni,lowercase", "none") for VG_T_CHAIN hits. */

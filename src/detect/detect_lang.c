@@ -1636,7 +1636,7 @@ static vg_status vg_xview(struct vg_detect_scratch *s, size_t i, uint32_t c, str
 bool vg_detect_view(const struct vg_detect_scratch *s, size_t i, enum vg_field *field,
                     struct vg_str *name, const char **view, struct vg_str *bytes)
 {
-    if (!s || !s->x || !s->det->x || i >= s->x->n_order)
+    if (!s || !s->x || !s->det->x || s->replayed || i >= s->x->n_order)
         return false;
     const struct vg_xengine *x = s->det->x;
     uint32_t k = s->x->order[i];
@@ -2046,6 +2046,11 @@ static vg_status vg_xmerged(struct vg_detect_scratch *s)
         }
     }
     return VG_OK;
+}
+
+uint32_t vg_xengine_fields(const struct vg_xengine *x)
+{
+    return x ? x->fields : 0;
 }
 
 vg_status vg_xengine_run(struct vg_detect_scratch *s)

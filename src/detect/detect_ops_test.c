@@ -661,11 +661,14 @@ static void test_out_of_memory_in_the_language_fails_cleanly(void **state)
 }
 
 /*
- * The engine's memos (views, Vectorscan candidates, clean instances) change speed, never
- * results: a scratch that has seen many requests gives, request by request, the verdict a fresh
- * scratch gives. The requests repeat values in contexts where a rule holds and where it does
- * not: a chain on another field, a first condition run directly that stops at its first
- * instance, exclusions by name, a header named by a rule, transformations, negation.
+ * The engine's memos (views, Vectorscan candidates, clean instances, whole requests) change
+ * speed, never results: a scratch that has seen many requests gives, request by request, the
+ * verdict a fresh scratch gives. The requests repeat values in contexts where a rule holds and
+ * where it does not: a chain on another field, a first condition run directly that stops at its
+ * first instance, exclusions by name, a header named by a rule, transformations, negation; and
+ * whole requests that differ only in the status a chain reads, in the method, in a header, in a
+ * field logged empty or not at all, in the body. From the second round on, the request memo
+ * answers (and must answer: the test counts its replays).
  */
 static bool same_str(struct vg_str a, struct vg_str b)
 {
@@ -714,9 +717,24 @@ static void test_memos_do_not_change_verdicts(void **state)
         {.target = "/p?f=%2e%2e%2fx"},
         {.target = "/p?f=%2e%2e%2fx"},
         {.target = "/p?a=%2565vil", .status = 403},
+        {.target = "/p?q=1", .ua = ""},
+        {.target = "/p?q=1"},
+        {.target = "/p?q=1", .ua = "BadBot"},
+        {.target = "/p?q=1", .hname = {"X-A"}, .hval = {""}},
+        {.target = "/p?q=1", .hname = {"X-A"}, .hval = {"badbot"}},
+        {.target = "/p?q=1", .hname = {"X-A", "X-B"}, .hval = {"ok", "badbot"}},
+        {.target = "/p?q=1", .hname = {"X-B", "X-A"}, .hval = {"ok", "badbot"}},
+        {.target = "/p", .method = "POST", .body = "a=evil", .status = 404},
+        {.target = "/p", .method = "POST", .body = "a=evil", .status = 200},
+        {.target = "/p", .method = "POST", .body = "a=good", .status = 404},
+        {.target = "/p", .method = "POST", .body = "a=evil", .status = 404,
+         .content_type = "text/plain"},
+        {.target = "/p?f=..%2fetc%2fpasswd", .referer = "etc/passwd"},
+        {.target = "/p?id=1%27%20or%201=1--", .cookie = "exec=1"},
     };
     struct vg_detect_scratch *warm = NULL;
     assert_int_equal(vg_detect_scratch_new(det, &warm), VG_OK);
+    size_t replays = 0, with_hits = 0;
     for (int round = 0; round < 3; round++) {
         for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
             static struct req_buf b1, b2;
@@ -730,18 +748,47 @@ static void test_memos_do_not_change_verdicts(void **state)
                 fail_msg("round %d request %zu (%s): fresh score %d hits %u, warm score %d "
                          "hits %u", round, i, reqs[i].target, v1.score, v1.n_hits, v2.score,
                          v2.n_hits);
+            assert_int_equal(v1.classes, v2.classes);
+            assert_int_equal(v1.hits_truncated, v2.hits_truncated);
+            assert_int_equal(v1.n_allowed, v2.n_allowed);
+            assert_memory_equal(v1.class_scores, v2.class_scores, sizeof v1.class_scores);
+            /* spans as a scan makes them, after the verdict */
+            vg_detect_spans(det, fresh, &v1);
+            vg_detect_spans(det, warm, &v2);
             for (unsigned k = 0; k < v1.n_hits; k++) {
                 assert_int_equal(v1.hits[k].rule, v2.hits[k].rule);
                 assert_int_equal(v1.hits[k].field, v2.hits[k].field);
+                assert_int_equal(v1.hits[k].transform, v2.hits[k].transform);
                 assert_int_equal(v1.hits[k].match_start, v2.hits[k].match_start);
                 assert_int_equal(v1.hits[k].match_end, v2.hits[k].match_end);
+                assert_int_equal(v1.hits[k].allow, v2.hits[k].allow);
                 assert_true(same_str(v1.hits[k].name, v2.hits[k].name));
                 assert_true(same_str(v1.hits[k].subject, v2.hits[k].subject));
+                assert_true((v1.hits[k].name.p == NULL) == (v2.hits[k].name.p == NULL));
+                assert_true((v1.hits[k].note == NULL) == (v2.hits[k].note == NULL));
+                if (v1.hits[k].note)
+                    assert_string_equal(v1.hits[k].note, v2.hits[k].note);
+                assert_true((v1.hits[k].view == NULL) == (v2.hits[k].view == NULL));
+                if (v1.hits[k].view)
+                    assert_string_equal(v1.hits[k].view, v2.hits[k].view);
+            }
+            /* a replayed verdict made no views; a computed one with rules of the language did */
+            enum vg_field f;
+            struct vg_str nm, by;
+            const char *vw;
+            assert_true(vg_detect_view(fresh, 0, &f, &nm, &vw, &by));
+            if (!vg_detect_view(warm, 0, &f, &nm, &vw, &by)) {
+                replays++;
+                with_hits += v2.n_hits > 0;
             }
             vg_detect_scratch_free(fresh);
         }
     }
-    /* and the rules did fire where they should: the test is not vacuous */
+    /* and the rules did fire where they should, and the memo did answer: the test is not
+       vacuous */
+    size_t n_reqs = sizeof reqs / sizeof reqs[0];
+    if (replays < n_reqs || with_hits < 10)
+        fail_msg("the request memo answered %zu times (%zu with hits)", replays, with_hits);
     assert_true(fires(det, 1, &reqs[1]));
     assert_false(fires(det, 1, &reqs[0]));
     assert_true(fires(det, 2, &reqs[5]));
@@ -753,6 +800,123 @@ static void test_memos_do_not_change_verdicts(void **state)
     assert_true(fires(det, 8, &reqs[17]));
     assert_true(fires(det, 7, &reqs[18]));
     detect_done();
+    vg_detect_scratch_free(warm);
+    vg_detector_free(det);
+}
+
+/*
+ * The request memo and allowlists by source: the same request from an allowed address and from
+ * another one keeps its own verdict, in either order, on a scratch that saw both (a verdict with
+ * hits depends on the client then, and is not remembered); a clean request still is.
+ */
+static void test_request_memo_and_allowlists_by_source(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml("rules:\n" R(1, "fields: [args], regex: evil"));
+    static const char allow[] = "allow:\n  - reason: office\n    sources: [10.0.0.0/8]\n";
+    struct vg_allowlist *al = NULL;
+    struct vg_error err = {0};
+    assert_int_equal(vg_allowlist_load_yaml(&al, (const uint8_t *)allow, strlen(allow), "a.yaml",
+                                            &err),
+                     VG_OK);
+    assert_true(vg_allowlist_by_source(al));
+    vg_detector_set_allowlist(det, al);
+    struct vg_detect_scratch *s = NULL;
+    assert_int_equal(vg_detect_scratch_new(det, &s), VG_OK);
+    static const char *const addrs[] = {"10.1.2.3", "11.1.2.3", "11.1.2.3", "10.9.9.9",
+                                        "10.1.2.3", "11.1.2.3"};
+    for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+        static struct req_buf b;
+        struct vg_verdict v;
+        struct req_spec sp = {.target = "/p?q=evil", .addr = addrs[i]};
+        assert_int_equal(vg_detect_request(det, s, make_req(&b, &sp), &v), VG_OK);
+        bool office = addrs[i][1] == '0';
+        assert_int_equal(v.n_hits, office ? 0 : 1);
+        assert_int_equal(v.n_allowed, office ? 1 : 0);
+        assert_int_equal(v.score, office ? 0 : 5);
+    }
+    /* without sources in the allowlist, verdicts with hits are remembered */
+    struct vg_detector *d2 = compile_yaml("rules:\n" R(1, "fields: [args], regex: evil"));
+    static const char allow2[] = "allow:\n  - reason: wiki\n    paths: [/doku.php]\n";
+    struct vg_allowlist *a2 = NULL;
+    assert_int_equal(vg_allowlist_load_yaml(&a2, (const uint8_t *)allow2, strlen(allow2),
+                                            "b.yaml", &err),
+                     VG_OK);
+    assert_false(vg_allowlist_by_source(a2));
+    assert_false(vg_allowlist_by_source(NULL));
+    vg_detector_set_allowlist(d2, a2);
+    vg_detect_scratch_free(s);
+    assert_int_equal(vg_detect_scratch_new(d2, &s), VG_OK);
+    for (int round = 0; round < 2; round++) {
+        static struct req_buf b;
+        struct vg_verdict v;
+        struct req_spec sp = {.target = "/doku.php?q=evil", .addr = "10.1.2.3"};
+        assert_int_equal(vg_detect_request(d2, s, make_req(&b, &sp), &v), VG_OK);
+        assert_int_equal(v.n_allowed, 1); /* allowed hits are not remembered: computed again */
+        sp.target = "/p?q=evil";
+        assert_int_equal(vg_detect_request(d2, s, make_req(&b, &sp), &v), VG_OK);
+        assert_int_equal(v.n_hits, 1);
+        assert_int_equal(v.score, 5);
+        assert_true(same_str(v.hits[0].subject, vg_str_make("evil", 4)));
+    }
+    vg_detect_scratch_free(s);
+    vg_detector_free(d2);
+    vg_detector_free(det);
+}
+
+/*
+ * The request memo's ring of verdicts with hits wraps: a verdict whose record was overwritten is
+ * computed again (the same as a fresh scratch's), a recent one is replayed. Each request's hit
+ * keeps 3,900 transformed bytes (not a slice of the request; the request stays short enough to
+ * be remembered), so 5,000 of them are more than the ring holds.
+ */
+static void test_request_memo_ring_wraps(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n" R(1, "fields: [args], transforms: [lowercase], regex: 'evil[0-9]+'"));
+    struct vg_detect_scratch *warm = NULL, *fresh = NULL;
+    assert_int_equal(vg_detect_scratch_new(det, &warm), VG_OK);
+    enum { N = 5000, PAD = 3900 };
+    char *body = malloc(PAD + 32);
+    assert_non_null(body);
+    enum vg_field f;
+    struct vg_str nm, by;
+    const char *vw;
+    static const int order[] = {-1, 0, N - 1};
+    for (int k = -1; k < 3; k++) {
+        int from = k < 0 ? 0 : order[k] < 0 ? 0 : order[k], to = k < 0 ? N : from + 1;
+        if (k == 0)
+            continue;
+        for (int i = from; i < to; i++) {
+            static struct req_buf b;
+            int n = snprintf(body, 32, "a=EVIL%d", i);
+            memset(body + n, 'A', PAD);
+            body[n + PAD] = '\0';
+            struct req_spec sp = {.target = "/p", .method = "POST", .body = body};
+            struct vg_verdict v;
+            assert_int_equal(vg_detect_request(det, warm, make_req(&b, &sp), &v), VG_OK);
+            assert_int_equal(v.n_hits, 1);
+            assert_int_equal(v.score, 5);
+            assert_int_equal(v.hits[0].subject.n, (size_t)(n - 2 + PAD));
+            assert_memory_equal(v.hits[0].subject.p, "evil", 4); /* lowercased: not a slice */
+            bool replayed = !vg_detect_view(warm, 0, &f, &nm, &vw, &by);
+            if (k < 0)
+                assert_false(replayed); /* all different */
+            else if (order[k] == 0)
+                assert_false(replayed); /* overwritten since: computed again */
+            else
+                assert_true(replayed);  /* still in the ring */
+            if (k >= 0) {
+                struct vg_verdict v2;
+                assert_int_equal(vg_detect_scratch_new(det, &fresh), VG_OK);
+                assert_int_equal(vg_detect_request(det, fresh, make_req(&b, &sp), &v2), VG_OK);
+                assert_int_equal(v2.hits[0].subject.n, v.hits[0].subject.n);
+                vg_detect_scratch_free(fresh);
+            }
+        }
+    }
+    free(body);
     vg_detect_scratch_free(warm);
     vg_detector_free(det);
 }
@@ -807,6 +971,8 @@ int main(void)
         cmocka_unit_test(test_plain_rules_are_unchanged),
         cmocka_unit_test(test_out_of_memory_in_the_language_fails_cleanly),
         cmocka_unit_test(test_memos_do_not_change_verdicts),
+        cmocka_unit_test(test_request_memo_and_allowlists_by_source),
+        cmocka_unit_test(test_request_memo_ring_wraps),
         cmocka_unit_test(test_one_byte_patterns_match_at_the_end_of_long_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
