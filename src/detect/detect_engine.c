@@ -248,8 +248,8 @@ static void vg_free_groups(struct vg_detector *det)
  * the expressions, their flags and ids, the Vectorscan version and the CPU features, so it is
  * serialized into the cache directory under the SHA-256 of exactly those, and read back on the
  * next start. The file holds the BLAKE2b-256 of its payload first (faster than SHA-256 over tens
- * of MiB): a truncated or corrupted file is ignored (and rewritten), never deserialized. The cache is an optimization only: every failure
- * falls back to compiling.
+ * of MiB): a truncated or corrupted file is ignored (and rewritten), never deserialized. The
+ * cache is an optimization only: every failure falls back to compiling.
  */
 #define VG_HSDB_MAGIC "vigil-hsdb-2"
 
@@ -875,8 +875,8 @@ const char *vg_detector_hash(const struct vg_detector *det)
  * from the scratch.
  */
 #define VG_RMEMO_WAYS 4u
-#define VG_RMEMO_SETS0 (1u << 8)              /* sets at first; doubled when a quarter full */
-#define VG_RMEMO_SETS (1u << 16)              /* ... up to 262,144 slots of 32 bytes (8 MiB) */
+#define VG_RMEMO_SETS0 (1u << 10)             /* 4,096 slots of 32 bytes at first; ... */
+#define VG_RMEMO_SETS (1u << 16)              /* ... 262,144 (8 MiB) after as many stores */
 #define VG_RMEMO_MAXKEY 4096u                 /* longer requests are not remembered */
 #define VG_RMEMO_RING ((uint64_t)16 << 20)    /* bytes of verdicts with hits */
 #define VG_RMEMO_MAXREC (16u << 10)           /* longer records are not kept */
@@ -922,7 +922,6 @@ struct vg_rmemo {
     struct vg_rslot *slot;  /* n_sets * VG_RMEMO_WAYS, in mem (aligned for huge pages) */
     void *mem;
     size_t n_sets;
-    size_t used;            /* slots written (grows the table when half of them) */
     uint8_t *ring;          /* VG_RMEMO_RING bytes, allocated with the first record */
     uint64_t wpos;          /* absolute write position in the ring */
     uint32_t clock;
@@ -1011,7 +1010,8 @@ static void vg_rkey(const struct vg_detector *det, struct vg_rmemo *rm,
 /* The slot holding rm->h, or NULL. */
 static struct vg_rslot *vg_rmemo_find(struct vg_rmemo *rm)
 {
-    struct vg_rslot *set = &rm->slot[((size_t)(rm->h[0] >> 1) & (rm->n_sets - 1)) * VG_RMEMO_WAYS];
+    struct vg_rslot *set =
+        &rm->slot[((size_t)(rm->h[0] >> 1) & (rm->n_sets - 1)) * VG_RMEMO_WAYS];
     for (unsigned w = 0; w < VG_RMEMO_WAYS; w++)
         if (set[w].h[0] == rm->h[0] && set[w].h[1] == rm->h[1])
             return &set[w];
@@ -1120,7 +1120,9 @@ static uint64_t vg_rmemo_put_rec(struct vg_rmemo *rm, const struct vg_verdict *v
         rh->match_start = h->match_start;
         rh->match_end = h->match_end;
         rh->view = h->view;
-        struct vg_str note = h->note ? vg_str_make(h->note, strlen(h->note)) : (struct vg_str)VG_STR_NULL;
+        struct vg_str note = VG_STR_NULL;
+        if (h->note)
+            note = vg_str_make(h->note, strlen(h->note));
         if (!vg_rref_put(rm, h->name, false, p, &own, VG_RMEMO_MAXREC, &rh->name) ||
             !vg_rref_put(rm, h->subject, false, p, &own, VG_RMEMO_MAXREC, &rh->subject) ||
             !vg_rref_put(rm, note, true, p, &own, VG_RMEMO_MAXREC, &rh->note))
@@ -1137,61 +1139,44 @@ static uint64_t vg_rmemo_put_rec(struct vg_rmemo *rm, const struct vg_verdict *v
     return at + 1;
 }
 
-/* Writes slot v into table t of n_sets sets (in the way of its set written longest ago). */
-static void vg_rslot_put(struct vg_rslot *t, size_t n_sets, uint32_t clock,
-                         const struct vg_rslot *v, bool *was_empty)
+/* Writes slot v into the table of rm (in the way of its set written longest ago). */
+static void vg_rslot_put(struct vg_rmemo *rm, const struct vg_rslot *v)
 {
-    struct vg_rslot *set = &t[((size_t)(v->h[0] >> 1) & (n_sets - 1)) * VG_RMEMO_WAYS];
+    struct vg_rslot *set =
+        &rm->slot[((size_t)(v->h[0] >> 1) & (rm->n_sets - 1)) * VG_RMEMO_WAYS];
     struct vg_rslot *old = &set[0];
     for (unsigned w = 0; w < VG_RMEMO_WAYS && old->h[0]; w++)
-        if (!set[w].h[0] || (uint32_t)(clock - set[w].age) > (uint32_t)(clock - old->age))
+        if (!set[w].h[0] ||
+            (uint32_t)(rm->clock - set[w].age) > (uint32_t)(rm->clock - old->age))
             old = &set[w];
-    *was_empty = old->h[0] == 0;
     *old = *v;
 }
 
-/* A zeroed table of n_sets sets: its memory into *mem, the aligned table returned. */
+/*
+ * A zeroed table of n_sets sets: its memory into *mem, the aligned table returned. Performance
+ * note: the pages come zeroed from the kernel when first touched. The small first table costs
+ * a short-lived scratch (an explanation, a test, a fuzz input) next to nothing; the large one,
+ * made once the scratch has stored as many verdicts as the small one has slots, is advised onto
+ * huge pages: every lookup lands in a random place of it and costs a cache miss instead of a
+ * cache miss and a TLB miss (a tenth of a scan's time with --crs on the cycled benchmark log).
+ */
 static struct vg_rslot *vg_rmemo_table(size_t n_sets, void **mem)
 {
-    size_t bytes = n_sets * VG_RMEMO_WAYS * sizeof(struct vg_rslot), huge = (size_t)2 << 20;
+    size_t bytes = n_sets * VG_RMEMO_WAYS * sizeof(struct vg_rslot);
+    size_t huge = (size_t)2 << 20;
     if (bytes < huge) {
         *mem = vg_calloc(1, bytes);
         return *mem;
     }
-    /* Performance note: every lookup lands in a random place of the table; on huge pages it
-       costs a cache miss instead of a cache miss and a TLB miss. */
     *mem = vg_calloc(1, bytes + huge);
     if (!*mem)
         return NULL;
-    struct vg_rslot *t = (struct vg_rslot *)(((uintptr_t)*mem + huge - 1) & ~(uintptr_t)(huge - 1));
+    uintptr_t at = ((uintptr_t)*mem + huge - 1) & ~(uintptr_t)(huge - 1);
+    struct vg_rslot *t = (struct vg_rslot *)at;
 #ifdef MADV_HUGEPAGE
     (void)madvise(t, bytes, MADV_HUGEPAGE);
 #endif
     return t;
-}
-
-/* Doubles the table (keeping what it holds); false when memory is short (it stays as is). */
-static bool vg_rmemo_grow(struct vg_rmemo *rm)
-{
-    size_t n = rm->n_sets * 2;
-    void *mem;
-    struct vg_rslot *t = vg_rmemo_table(n, &mem);
-    if (!t)
-        return false;
-    size_t used = 0;
-    for (size_t i = 0; i < rm->n_sets * VG_RMEMO_WAYS; i++) {
-        bool was_empty;
-        if (!rm->slot[i].h[0])
-            continue;
-        vg_rslot_put(t, n, rm->clock, &rm->slot[i], &was_empty);
-        used += was_empty;
-    }
-    vg_free(rm->mem);
-    rm->mem = mem;
-    rm->slot = t;
-    rm->n_sets = n;
-    rm->used = used;
-    return true;
 }
 
 /* Remembers verdict v (see the note) under rm->h. */
@@ -1200,12 +1185,23 @@ static void vg_rmemo_keep(struct vg_rmemo *rm, const struct vg_verdict *v)
     uint64_t rec = 0;
     if (v->n_hits && !(rec = vg_rmemo_put_rec(rm, v)))
         return;
-    if (rm->n_sets < VG_RMEMO_SETS && rm->used * 4 >= rm->n_sets * VG_RMEMO_WAYS)
-        (void)vg_rmemo_grow(rm);
-    struct vg_rslot sl = {{rm->h[0], rm->h[1]}, rec, v->decode_flags, rm->clock++};
-    bool was_empty;
-    vg_rslot_put(rm->slot, rm->n_sets, rm->clock, &sl, &was_empty);
-    rm->used += was_empty;
+    if (rm->n_sets < VG_RMEMO_SETS && rm->clock >= VG_RMEMO_SETS0 * VG_RMEMO_WAYS) {
+        /* the large table, with what the small one holds (it stays when memory is short) */
+        void *mem;
+        struct vg_rslot *t = vg_rmemo_table(VG_RMEMO_SETS, &mem), *small = rm->slot;
+        size_t n = rm->n_sets;
+        if (t) {
+            rm->slot = t;
+            rm->n_sets = VG_RMEMO_SETS;
+            for (size_t i = 0; i < n * VG_RMEMO_WAYS; i++)
+                if (small[i].h[0])
+                    vg_rslot_put(rm, &small[i]);
+            vg_free(rm->mem);
+            rm->mem = mem;
+        }
+    }
+    const struct vg_rslot sl = {{rm->h[0], rm->h[1]}, rec, v->decode_flags, rm->clock++};
+    vg_rslot_put(rm, &sl);
 }
 
 /* The scratch's memo, made on first use; NULL when memory is short (the memo is skipped). */
@@ -1219,7 +1215,6 @@ static struct vg_rmemo *vg_rmemo_get(struct vg_detect_scratch *s)
     if (!rm)
         return NULL;
     rm->n_sets = VG_RMEMO_SETS0;
-    rm->used = 0;
     rm->slot = vg_rmemo_table(rm->n_sets, &rm->mem);
     if (!rm->slot) {
         vg_free(rm);
