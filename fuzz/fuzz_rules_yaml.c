@@ -65,7 +65,8 @@ static void check_request(const struct vg_detector *det, struct vg_detect_scratc
         if (!vg_detector_rule(det, h->rule) || h->match_start > h->match_end ||
             h->match_end > h->subject.n)
             abort();
-    }    /* the same request again on the same scratch (through its request memo): the same verdict */
+    }
+    /* the same request again on the same scratch (through its request memo): the same verdict */
     if (again && (v.score != seen->score || v.n_hits != seen->n_hits ||
                   v.decode_flags != seen->decode_flags))
         abort();

@@ -55,7 +55,8 @@ static void check_request(const struct vg_detector *det, struct vg_detect_scratc
         abort();
     for (unsigned k = 0; k < v.n_hits; k++)
         if (!vg_detector_rule(det, v.hits[k].rule) || v.hits[k].match_end > v.hits[k].subject.n)
-            abort();    /* the same request again on the same scratch (through its request memo): the same verdict */
+            abort();
+    /* the same request again on the same scratch (through its request memo): the same verdict */
     if (again && (v.score != seen->score || v.n_hits != seen->n_hits ||
                   v.decode_flags != seen->decode_flags))
         abort();
