@@ -268,6 +268,9 @@ struct vg_detect_scratch;
 /* Per-thread scratch. Not shareable between threads. */
 vg_status vg_detect_scratch_new(const struct vg_detector *det, struct vg_detect_scratch **out);
 void vg_detect_scratch_free(struct vg_detect_scratch *s);
+/* Turns the scratch's request memo (docs/rules.md) on (the default) or off: off, every request
+   runs through the engines (for tests that compare, and for measuring them). */
+void vg_detect_scratch_set_memo(struct vg_detect_scratch *s, bool on);
 
 #define VG_MAX_HITS 32
 

@@ -1284,6 +1284,11 @@ vg_status vg_detect_scratch_new(const struct vg_detector *det, struct vg_detect_
     return VG_OK;
 }
 
+void vg_detect_scratch_set_memo(struct vg_detect_scratch *s, bool on)
+{
+    s->memo_off = !on;
+}
+
 /* Frees a scratch; NULL is harmless. */
 void vg_detect_scratch_free(struct vg_detect_scratch *s)
 {
@@ -2006,7 +2011,7 @@ vg_status vg_detector_check_examples(const struct vg_detector *det,
     vg_status st = vg_detect_scratch_new(det, &s);
     if (st != VG_OK)
         return st;
-    s->memo_off = true; /* an example's rule is known fired from s->fired, which a memo skips */
+    vg_detect_scratch_set_memo(s, false); /* an example's rule is known fired from s->fired */
     struct vg_verdict *v = vg_malloc(sizeof(*v));
     struct vg_buf line;
     vg_buf_init(&line, 1u << 20);
