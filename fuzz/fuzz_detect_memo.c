@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "detect/detect.h"
+#include "fuzz_verdict.h"
 #include "ingest/ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,52 +65,6 @@ static void init_once(void)
     vg_detect_scratch_set_memo(without, false);
 }
 
-/* A verdict's hits with their bytes, kept across the next vg_detect_request. */
-struct kept {
-    struct vg_verdict v;
-    uint8_t bytes[1 << 16];
-    size_t used;
-};
-
-static void keep(struct kept *k, const struct vg_verdict *v)
-{
-    k->v = *v;
-    k->used = 0;
-    for (unsigned i = 0; i < v->n_hits; i++) {
-        struct vg_str *s[2] = {&k->v.hits[i].name, &k->v.hits[i].subject};
-        for (int j = 0; j < 2; j++) {
-            if (!s[j]->p || s[j]->n > sizeof k->bytes - k->used) {
-                s[j]->p = NULL;
-                continue;
-            }
-            memcpy(k->bytes + k->used, s[j]->p, s[j]->n);
-            s[j]->p = k->bytes + k->used;
-            k->used += s[j]->n;
-        }
-    }
-}
-
-static bool same_str(struct vg_str a, struct vg_str b)
-{
-    return a.n == b.n && (!a.p || !b.p || a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
-}
-
-static void same(const struct kept *k, const struct vg_verdict *v)
-{
-    const struct vg_verdict *a = &k->v;
-    if (a->score != v->score || a->classes != v->classes || a->n_hits != v->n_hits ||
-        a->decode_flags != v->decode_flags || a->hits_truncated != v->hits_truncated ||
-        memcmp(a->class_scores, v->class_scores, sizeof a->class_scores) != 0)
-        abort();
-    for (unsigned i = 0; i < v->n_hits; i++) {
-        const struct vg_hit *x = &a->hits[i], *y = &v->hits[i];
-        if (x->rule != y->rule || x->field != y->field || x->transform != y->transform ||
-            x->match_start != y->match_start || x->match_end != y->match_end ||
-            !same_str(x->name, y->name) || !same_str(x->subject, y->subject))
-            abort();
-    }
-}
-
 static void run(struct vg_detect_scratch *s, const struct vg_request *req, struct vg_verdict *v)
 {
     if (vg_detect_request(det, s, req, v) != VG_OK)
@@ -124,13 +79,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&req, 0, sizeof req);
     if (vg_format_parse(fmt, data, size, &req) != VG_PARSE_OK)
         return 0;
-    static struct kept ref;
+    static struct fuzz_verdict ref;
     struct vg_verdict v;
     run(without, &req, &v);
-    keep(&ref, &v);
+    fuzz_verdict_keep(&ref, &v);
     run(with_memo, &req, &v);
-    same(&ref, &v);
+    if (!fuzz_verdict_same(&ref, &v))
+        abort();
     run(with_memo, &req, &v); /* seen just now: answered by the memo */
-    same(&ref, &v);
+    if (!fuzz_verdict_same(&ref, &v))
+        abort();
     return 0;
 }

@@ -17,22 +17,15 @@
 #include <string.h>
 
 #include "detect/detect.h"
+#include "fuzz_verdict.h"
 #include "detect/detect_sigma.h"
 
 #define FUZZ_MAX_INPUT 8192u
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The parts of a verdict that must not depend on the scratch's memos. */
-struct seen {
-    int score;
-    unsigned n_hits, decode_flags;
-    uint32_t rule[VG_MAX_HITS];
-    size_t start[VG_MAX_HITS], end[VG_MAX_HITS], subject_n[VG_MAX_HITS];
-};
-
 static void check_request(const struct vg_detector *det, struct vg_detect_scratch *s,
-                          struct seen *seen, bool again)
+                          struct fuzz_verdict *seen, bool again)
 {
     static const char line[] =
         "203.0.113.7 - - [05/Aug/2026:10:00:00 +0000] \"POST /ecp/x.aspx?cmd=read&q=%24%7Bjndi:"
@@ -57,22 +50,9 @@ static void check_request(const struct vg_detector *det, struct vg_detect_scratc
         if (!vg_detector_rule(det, v.hits[k].rule) || v.hits[k].match_end > v.hits[k].subject.n)
             abort();
     /* the same request again on the same scratch (through its request memo): the same verdict */
-    if (again && (v.score != seen->score || v.n_hits != seen->n_hits ||
-                  v.decode_flags != seen->decode_flags))
+    if (again && !fuzz_verdict_same(seen, &v))
         abort();
-    for (unsigned k = 0; k < v.n_hits; k++) {
-        const struct vg_hit *h = &v.hits[k];
-        if (again && (h->rule != seen->rule[k] || h->match_start != seen->start[k] ||
-                      h->match_end != seen->end[k] || h->subject.n != seen->subject_n[k]))
-            abort();
-        seen->rule[k] = h->rule;
-        seen->start[k] = h->match_start;
-        seen->end[k] = h->match_end;
-        seen->subject_n[k] = h->subject.n;
-    }
-    seen->score = v.score;
-    seen->n_hits = v.n_hits;
-    seen->decode_flags = v.decode_flags;
+    fuzz_verdict_keep(seen, &v);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -125,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0; /* rs consumed */
     struct vg_detect_scratch *s;
     if (vg_detect_scratch_new(det, &s) == VG_OK) {
-        struct seen seen;
+        static struct fuzz_verdict seen;
         check_request(det, s, &seen, false);
         check_request(det, s, &seen, true); /* the second time through the memos */
         vg_detect_scratch_free(s);

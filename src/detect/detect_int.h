@@ -186,6 +186,8 @@ struct vg_detect_scratch {
     struct vg_rmemo *rm;       /* the request memo (detect_engine.c); NULL until first used */
     bool replayed;             /* the last request's verdict came from the request memo */
     bool memo_off;             /* never use the request memo (rule examples read s->fired) */
+    uint8_t *hsbuf;            /* subjects copied to end on a 64-byte boundary (vg_hs_scan) */
+    size_t hsbuf_cap;
 };
 
 /* Context of one hs_scan call. Performance note: the callback only filters and records; it
@@ -221,6 +223,10 @@ bool vg_lex_verdict(struct vg_detect_scratch *s, enum vg_rule_op op, struct vg_s
    rejected expression returns VG_E_REGEX with *bad its index (-1: not one expression). */
 /* HS_FLAG_SINGLEMATCH, or 0 for an expression that can match a single byte (a Vectorscan bug). */
 unsigned vg_hs_single(bool one_byte);
+/* hs_scan of subject with s's Vectorscan scratch, from a copy ending on a 64-byte boundary
+   (works around a Vectorscan 5.4.9 bug; see detect_engine.c). VG_E_NOMEM, VG_E_INTERNAL. */
+vg_status vg_hs_scan(struct vg_detect_scratch *s, const hs_database_t *db, struct vg_str subject,
+                     match_event_handler on_match, void *ctx);
 vg_status vg_hsdb_build(const char *cache_dir, const char **exprs, const unsigned *flags,
                         const unsigned *ids, unsigned k, hs_database_t **db, int *bad,
                         char *msg, size_t msg_cap);

@@ -1927,10 +1927,9 @@ static vg_status vg_xmatches(struct vg_detect_scratch *s, const hs_database_t *d
         }
     }
     struct vg_xscan_ctx ctx = {x, xs->cand, 0};
-    unsigned int len = v.n > UINT_MAX ? UINT_MAX : (unsigned int)v.n;
-    hs_error_t he = hs_scan(db, (const char *)v.p, len, 0, s->hs, vg_xon_match, &ctx);
-    if (he != HS_SUCCESS && he != HS_SCAN_TERMINATED)
-        return VG_E_INTERNAL;
+    vg_status st = vg_hs_scan(s, db, v, vg_xon_match, &ctx);
+    if (st != VG_OK)
+        return st;
     *n = ctx.n_cand;
     if (m && ctx.n_cand <= VG_XMEMO_IDS) {
         m->hash = h;

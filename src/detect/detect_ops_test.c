@@ -956,6 +956,49 @@ static void test_one_byte_patterns_match_at_the_end_of_long_values(void **state)
     vg_detector_free(det);
 }
 
+/*
+ * A match in the last bytes of a long value is found wherever the value's bytes end in memory.
+ * Vectorscan 5.4.9 loses such matches in some small databases when the input ends at offsets 12
+ * to 52 of a 64-byte line (see vg_hs_scan): "union\s+select" beside "<script" missed the end of
+ * "CCC...1' UNION SELECT 1,2--". The value grows one byte at a time, so its end (in the decode
+ * buffer of the fast engine, in the view arena of the rule language) crosses every offset.
+ */
+static void test_matches_at_the_end_of_long_values_wherever_they_lie(void **state)
+{
+    (void)state;
+    struct vg_detector *det = compile_yaml(
+        "rules:\n"
+        R(1, "fields: [args, cookie], regex: 'union\\s+select'")
+        R(2, "fields: [args, path, referer], regex: '<script'")
+        R(3, "fields: [args], transforms: [urlDecodeUni, lowercase], regex: 'union\\s+select'")
+        R(4, "fields: [args], transforms: [urlDecodeUni, lowercase], regex: '<script'"));
+    struct vg_detect_scratch *s = NULL;
+    assert_int_equal(vg_detect_scratch_new(det, &s), VG_OK);
+    for (size_t n = 40; n <= 200; n++) {
+        char target[400];
+        size_t at = (size_t)snprintf(target, sizeof target, "/p?v=");
+        memset(target + at, 'C', n);
+        snprintf(target + at + n, sizeof target - at - n, "1%%27%%09UNION%%09SELECT%%091,2--");
+        static struct req_buf b;
+        struct req_spec sp = {.target = target};
+        struct vg_verdict v;
+        /* on a fresh scratch and on one that saw the shorter values (other buffer offsets) */
+        for (int warm = 0; warm < 2; warm++) {
+            struct vg_detect_scratch *fresh = NULL;
+            if (!warm)
+                assert_int_equal(vg_detect_scratch_new(det, &fresh), VG_OK);
+            assert_int_equal(vg_detect_request(det, warm ? s : fresh, make_req(&b, &sp), &v),
+                             VG_OK);
+            if (!hit_of(det, &v, 1) || !hit_of(det, &v, 3))
+                fail_msg("%s scratch: union select missed after %zu bytes", warm ? "warm" : "fresh",
+                         n);
+            vg_detect_scratch_free(fresh);
+        }
+    }
+    vg_detect_scratch_free(s);
+    vg_detector_free(det);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -974,6 +1017,7 @@ int main(void)
         cmocka_unit_test(test_request_memo_and_allowlists_by_source),
         cmocka_unit_test(test_request_memo_ring_wraps),
         cmocka_unit_test(test_one_byte_patterns_match_at_the_end_of_long_values),
+        cmocka_unit_test(test_matches_at_the_end_of_long_values_wherever_they_lie),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
