@@ -22,9 +22,9 @@
 # --quiet with --events /dev/null and without --events, at --threads 1 and 2; vigil on half the
 # lines (peak RSS must not grow with the input); vigil with and without --crs on one pass over
 # the source as it comes (the big log's cycles repeat every request, which the request memo
-# answers); the physical floor (cat, wc -l, a read+memchr
-# line splitter, 10 passes per run); GoAccess 1.7; ModSecurity 3 + OWASP CRS at paranoia 1 on
-# the first MSC_LINES lines (its processing time as it reports it, rule loading excluded).
+# answers); the physical floor (cat, wc -l, a read+memchr line splitter, 10 passes per run);
+# GoAccess 1.7; ModSecurity 3 + OWASP CRS at paranoia 1 on the first MSC_LINES lines (its
+# processing time as it reports it, rule loading excluded).
 # Missing Debian packages are installed (sudo when not root). Outputs go to bench/out/ and
 # bench/data/ (both git-ignored).
 set -eu

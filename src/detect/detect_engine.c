@@ -810,6 +810,7 @@ void vg_detector_set_allowlist(struct vg_detector *det, struct vg_allowlist *al)
     if (det->allow != al)
         vg_allowlist_free(det->allow);
     det->allow = al;
+    det->allow_by_source = vg_allowlist_by_source(al);
 }
 
 const struct vg_allowlist *vg_detector_allowlist(const struct vg_detector *det)
@@ -974,6 +975,12 @@ struct vg_rmemo {
     uint8_t key[VG_RMEMO_MAXKEY];
 };
 
+/* True when the bytes of v lie inside those of outer (a slice of the same buffer). */
+static bool vg_str_inside(struct vg_str v, struct vg_str outer)
+{
+    return outer.p && v.p >= outer.p && v.n <= outer.n && (size_t)(v.p - outer.p) <= outer.n - v.n;
+}
+
 /* Appends field v to the key at k[*at]: 0 when absent ({NULL, 0}), 2 and an offset and length
    when its bytes lie in the request line rl (already in the key), else 1, length and bytes.
    False when the key would be longer than VG_RMEMO_MAXKEY. */
@@ -984,7 +991,7 @@ static bool vg_rkey_put(uint8_t *k, size_t *at, struct vg_str v, struct vg_str r
         if (i + 1 > VG_RMEMO_MAXKEY)
             return false;
         k[i++] = 0;
-    } else if (rl.p && v.p >= rl.p && v.n <= rl.n && (size_t)(v.p - rl.p) <= rl.n - v.n) {
+    } else if (vg_str_inside(v, rl)) {
         if (i + 9 > VG_RMEMO_MAXKEY)
             return false;
         uint32_t off = (uint32_t)(v.p - rl.p), n = (uint32_t)v.n;
@@ -1015,6 +1022,7 @@ static void vg_rkey(const struct vg_detector *det, struct vg_rmemo *rm,
     size_t at = 0;
     rm->h[0] = 0;
     struct vg_str *kf = rm->kf;
+    const struct vg_str none = VG_STR_NULL;
     kf[0] = req->request;
     kf[1] = req->method;
     kf[2] = req->target;
@@ -1029,11 +1037,9 @@ static void vg_rkey(const struct vg_detector *det, struct vg_rmemo *rm,
     kf[11] = req->content_type;
     unsigned nh = req->n_headers < VG_REQ_MAX_HEADERS ? req->n_headers : VG_REQ_MAX_HEADERS;
     for (unsigned h = 0; h < VG_REQ_MAX_HEADERS; h++) {
-        const struct vg_str none = VG_STR_NULL;
         kf[12 + 2 * h] = h < nh ? req->headers[h].name : none;
         kf[13 + 2 * h] = h < nh ? req->headers[h].value : none;
     }
-    const struct vg_str none = VG_STR_NULL;
     bool ok = true;
     for (size_t f = 0; ok && f < 12 + 2 * (size_t)nh; f++)
         ok = vg_rkey_put(k, &at, kf[f], f == 0 || f >= 12 ? none : req->request);
@@ -1117,11 +1123,10 @@ static bool vg_rref_put(const struct vg_rmemo *rm, struct vg_str v, bool with_nu
     if (!v.p)
         return true;
     for (size_t f = 0; f < VG_RKEY_FIELDS && !with_nul; f++) {
-        struct vg_str k = rm->kf[f];
-        if (k.p && v.p >= k.p && v.n <= k.n && (size_t)(v.p - k.p) <= k.n - v.n) {
+        if (vg_str_inside(v, rm->kf[f])) {
             ref->kind = VG_RREF_FIELD;
             ref->field = (uint8_t)f;
-            ref->off = (uint32_t)(v.p - k.p);
+            ref->off = (uint32_t)(v.p - rm->kf[f].p);
             ref->n = (uint32_t)v.n;
             return true;
         }
@@ -1957,8 +1962,7 @@ vg_status vg_detect_request(const struct vg_detector *det, struct vg_detect_scra
     out->n_hits = (unsigned)keep;
     out->hits_truncated = s->n_hits > VG_MAX_HITS;
     out->decode_flags = s->dec_flags;
-    if (rm && rm->h[0] && s->n_allowed == 0 &&
-        (s->n_hits == 0 || !vg_allowlist_by_source(det->allow)))
+    if (rm && rm->h[0] && s->n_allowed == 0 && (s->n_hits == 0 || !det->allow_by_source))
         vg_rmemo_keep(rm, out);
     return VG_OK;
 }

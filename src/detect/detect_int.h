@@ -97,6 +97,7 @@ struct vg_detector {
     int32_t *group;           /* per rule: index of its `group`, -1 when none */
     struct vg_xengine *x;     /* the extended engine; NULL when no rule needs it */
     struct vg_allowlist *allow; /* owned; NULL when none */
+    bool allow_by_source;       /* some entry of allow names sources (vg_allowlist_by_source) */
 };
 
 /* A Vectorscan match waiting for confirmation (collected by the callback). */
